@@ -1,0 +1,3 @@
+from samphan.cli import main
+
+main()

@@ -1,0 +1,63 @@
+"""Products, orders and order lines. Money is Decimal; THB by default."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from samphan.core.models import WorkspaceScopedModel
+
+
+class Product(WorkspaceScopedModel):
+    sku = models.CharField(max_length=64)
+    name = models.CharField(max_length=255)
+    category = models.CharField(max_length=100, blank=True)
+    price = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0"))
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["workspace", "sku"], name="uniq_product_sku")]
+
+    def __str__(self) -> str:
+        return f"{self.sku} {self.name}"
+
+
+class Order(WorkspaceScopedModel):
+    class Status(models.TextChoices):
+        COMPLETED = "completed", _("Completed")
+        REFUNDED = "refunded", _("Refunded")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    external_id = models.CharField(max_length=100)  # the brand's order id
+    customer = models.ForeignKey("customers.Customer", on_delete=models.PROTECT, null=True, related_name="orders")
+    ordered_at = models.DateTimeField()
+    channel = models.CharField(max_length=64, blank=True)  # channel or store
+    total = models.DecimalField(max_digits=14, decimal_places=2)
+    discount_total = models.DecimalField(max_digits=14, decimal_places=2, default=Decimal("0"))
+    currency = models.CharField(max_length=3, default="THB")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.COMPLETED)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["workspace", "external_id"], name="uniq_order_external_id")]
+        indexes = [
+            models.Index(fields=["workspace", "customer", "ordered_at"]),
+            models.Index(fields=["workspace", "ordered_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return self.external_id
+
+
+class OrderLine(WorkspaceScopedModel):
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")
+    product = models.ForeignKey(Product, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    sku = models.CharField(max_length=64, blank=True)
+    quantity = models.DecimalField(max_digits=12, decimal_places=3, default=Decimal("1"))
+    unit_price = models.DecimalField(max_digits=12, decimal_places=2)
+    discount = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0"))
+    # Negative for a refund line.
+    amount = models.DecimalField(max_digits=14, decimal_places=2)
+
+    class Meta:
+        indexes = [models.Index(fields=["order"])]
