@@ -199,3 +199,42 @@ class Insight(WorkspaceScopedModel, TimeStampedModel):
 
     class Meta:
         indexes = [models.Index(fields=["workspace", "customer", "-created_at"])]
+
+
+class DuplicateCandidate(WorkspaceScopedModel):
+    """Two customers who may be one person. Never merged without a person's choice."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("Open")
+        MERGED = "merged", _("Merged")
+        DISMISSED = "dismissed", _("Not the same person")
+
+    # customer_a.id < customer_b.id, so a pair is stored once.
+    customer_a = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="+")
+    customer_b = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="+")
+    reasons = models.JSONField(default=list)  # e.g. ["similar_name", "same_email_other_case"]
+    score = models.FloatField(default=0)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.OPEN)
+    created_at = models.DateTimeField(default=timezone.now)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["customer_a", "customer_b"], name="uniq_duplicate_pair"),
+            models.CheckConstraint(condition=models.Q(customer_a__lt=models.F("customer_b")), name="duplicate_pair_ordered"),
+        ]
+        indexes = [models.Index(fields=["workspace", "status", "-score"])]
+
+
+class MergeRecord(WorkspaceScopedModel):
+    """What a merge moved and changed, so it can be undone exactly."""
+
+    survivor = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="+")
+    merged = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="+")
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    # {"moved": {"label": [ids…]}, "survivor_before": {...}, "consent_before": {...}, ...}
+    snapshot = models.JSONField(default=dict)
+    undone_at = models.DateTimeField(null=True, blank=True)
+    undone_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
