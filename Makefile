@@ -24,8 +24,15 @@ install: $(STAMP)
 # Front-end assets come from the npm registry and are served by the app itself.
 assets:
 	npm install --no-audit --no-fund --loglevel=error
-	mkdir -p samphan/web/static/vendor
+	mkdir -p samphan/web/static/vendor/fonts
 	cp node_modules/htmx.org/dist/htmx.min.js samphan/web/static/vendor/
+	# Variable fonts, only the subsets the UI uses; @font-face rules are in web/samphan.css.
+	cp node_modules/@fontsource-variable/inter/files/inter-latin-wght-normal.woff2 \
+	   node_modules/@fontsource-variable/inter/files/inter-latin-ext-wght-normal.woff2 \
+	   node_modules/@fontsource-variable/noto-sans-thai/files/noto-sans-thai-thai-wght-normal.woff2 \
+	   samphan/web/static/vendor/fonts/
+	cp node_modules/@fontsource-variable/inter/LICENSE samphan/web/static/vendor/fonts/LICENSE-inter.txt
+	cp node_modules/@fontsource-variable/noto-sans-thai/LICENSE samphan/web/static/vendor/fonts/LICENSE-noto-sans-thai.txt
 
 demo: install
 	$(BIN)/samphan demo --port $(PORT)

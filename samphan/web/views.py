@@ -39,10 +39,11 @@ def workspace_view(capability: str = "workspace.view"):
             membership = membership_for(user=request.user, workspace_slug=slug)
             if membership is None:
                 raise Http404("no such workspace")
-            if not role_can(membership.role, capability):
-                return render(request, "web/forbidden.html", {"capability": capability}, status=403)
+            # Set before the role check so the forbidden page still shows the navigation.
             request.membership = membership
             request.workspace = membership.workspace
+            if not role_can(membership.role, capability):
+                return render(request, "web/forbidden.html", {"capability": capability}, status=403)
             if request.session.get(SESSION_WORKSPACE_KEY) != slug:
                 request.session[SESSION_WORKSPACE_KEY] = slug
             try:
@@ -97,9 +98,26 @@ def logout_view(request):
     return redirect("web:login")
 
 
+def _switch_target(membership, section: str):
+    """Where the workspace switcher lands: the same section in the other workspace, if allowed."""
+    slug = membership.workspace.slug
+    if section == "customers" and role_can(membership.role, "customers.view"):
+        return redirect("web:customers", slug=slug)
+    if section == "audit" and role_can(membership.role, "audit.view"):
+        return redirect("web:audit", slug=slug)
+    if section in AREA_DESCRIPTIONS:
+        return redirect("web:area", slug=slug, area=section)
+    return redirect("web:dashboard", slug=slug)
+
+
 @login_required
 def home(request):
-    """Go to the last workspace used, else the first one the user belongs to."""
+    """Go to the workspace picked in the switcher, else the last one used, else the first."""
+    if wanted := request.GET.get("ws"):
+        membership = membership_for(user=request.user, workspace_slug=wanted)
+        if membership is None:
+            raise Http404("no such workspace")
+        return _switch_target(membership, request.GET.get("section", ""))
     slug = request.session.get(SESSION_WORKSPACE_KEY)
     if slug and membership_for(user=request.user, workspace_slug=slug):
         return redirect("web:dashboard", slug=slug)
