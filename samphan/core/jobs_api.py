@@ -26,7 +26,7 @@ class JobOut(Schema):
     finished_at: datetime | None
 
 
-@router.get("/{job_id}", response=JobOut, summary="A background job's status and progress")
+@router.get("/{int:job_id}", response=JobOut, summary="A background job's status and progress")
 def job_detail(request, job_id: int):
     workspace = caller(request).require("workspace.view")
     return get_scoped_or_404(Job, workspace, pk=job_id)

@@ -5,11 +5,11 @@ from __future__ import annotations
 from celery import shared_task
 from django.db.models import Count
 
-from samphan.core.jobs import job_finish, job_progress, job_start
+from samphan.core.jobs import JobTask, job_finish, job_progress, job_start
 from samphan.core.models import Job
 
 
-@shared_task(name="core.workspace_census")
+@shared_task(name="core.workspace_census", base=JobTask)
 def workspace_census(job_id: int) -> dict:
     """Count what a workspace holds, model by model, reporting progress.
 
@@ -20,6 +20,8 @@ def workspace_census(job_id: int) -> dict:
     from samphan.core.models import WorkspaceScopedModel
 
     job = Job.objects.get(pk=job_id)
+    if job.status == Job.Status.SUCCEEDED:  # a redelivered message: the work is done
+        return job.result.get("counts", {})
     scoped_models = [
         m for m in apps.get_models() if issubclass(m, WorkspaceScopedModel) and m is not Job
     ]

@@ -11,6 +11,8 @@ class Command(SamphanCommand):
         parser.add_argument("--loglevel", default=os.environ.get("WORKER_LOGLEVEL", "info"))
         parser.add_argument("--pool", default=os.environ.get("WORKER_POOL", "prefork"))
         parser.add_argument("--hostname", default=None)
+        parser.add_argument("--queues", default=os.environ.get("WORKER_QUEUES", ""),
+                            help="comma-separated queues to consume (default: Celery's default queue)")
 
     def handle(self, *args, **opts):
         from config.celery import app
@@ -19,4 +21,6 @@ class Command(SamphanCommand):
                 f"--pool={opts['pool']}", "--without-gossip", "--without-mingle"]
         if opts["hostname"]:
             argv.append(f"--hostname={opts['hostname']}")
+        if opts["queues"]:
+            argv.append(f"--queues={opts['queues']}")
         app.worker_main(argv=argv)
