@@ -12,6 +12,7 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from samphan.accounts.api import router as accounts_router
+from samphan.commerce.api import router as orders_router
 from samphan.core.api import auth_methods
 from samphan.core.errors import SamphanError
 from samphan.core.jobs_api import router as jobs_router
@@ -75,3 +76,4 @@ def _unexpected(request, exc: Exception):
 api.add_router("/", accounts_router)
 api.add_router("/jobs", jobs_router)
 api.add_router("/customers", customers_router)
+api.add_router("/orders", orders_router)

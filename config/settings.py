@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "samphan.customers",
     "samphan.commerce",
     "samphan.web",
+    "samphan.demo",
 ]
 
 MIDDLEWARE = [
@@ -178,6 +179,8 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "data_folder_in": str(_queue_dir),
         "data_folder_out": str(_queue_dir),
         "processed_folder": str(_processed_dir),
+        # kombu otherwise writes broadcast/control files to ./control in the cwd.
+        "control_folder": str(VAR_DIR / "celery" / "control"),
         "store_processed": False,
     }
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
@@ -200,4 +203,4 @@ LOGGING = {
     "loggers": {"samphan": {"level": os.environ.get("SAMPHAN_LOG_LEVEL", "INFO")}},
 }
 
-SAMPHAN_API_TOKEN_PREFIX = "smp_"
+SAMPHAN_API_TOKEN_PREFIX = "smp_"  # noqa: S105  a public prefix, not a secret

@@ -34,7 +34,7 @@ def main(argv: list[str] | None = None) -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     argv = list(sys.argv if argv is None else argv)
     argv[0] = "samphan"
-    if len(argv) == 1 or argv[1] in ("-h", "--help", "help") and len(argv) == 2:
+    if len(argv) == 1 or (argv[1] in ("-h", "--help", "help") and len(argv) == 2):
         _print_help()
         argv = [argv[0], "help"]
     elif not argv[1].startswith("-"):

@@ -22,7 +22,7 @@ class Organisation(WorkspaceScopedModel, TimeStampedModel):
 
     name = models.CharField(max_length=255)
     kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.OTHER)
-    external_id = models.CharField(max_length=100, null=True, blank=True)
+    external_id = models.CharField(max_length=100, null=True, blank=True)  # noqa: DJ001  NULL: unique only when set
     tax_id = models.CharField(max_length=32, blank=True)
 
     class Meta:
@@ -39,7 +39,7 @@ class Customer(WorkspaceScopedModel, TimeStampedModel):
     """A person the brand sells to or talks with."""
 
     # The id the brand's own systems use (the `customer_id` column of an import).
-    external_id = models.CharField(max_length=100, null=True, blank=True)
+    external_id = models.CharField(max_length=100, null=True, blank=True)  # noqa: DJ001  NULL: unique only when set
     first_name = models.CharField(max_length=150, blank=True)
     last_name = models.CharField(max_length=150, blank=True)
     display_name = models.CharField(max_length=255, blank=True)

@@ -2,14 +2,25 @@
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from samphan.core.audit import audit_record
 from samphan.core.errors import Conflict, ValidationFailed
 from samphan.customers.identity import normalise_identity
-from samphan.customers.models import Customer, Identity
+from samphan.customers.models import (
+    Consent,
+    Customer,
+    CustomerMembership,
+    CustomerTag,
+    Identity,
+    Insight,
+    Organisation,
+    Tag,
+)
 
 EDITABLE_FIELDS = ("first_name", "last_name", "display_name", "language", "city", "gender", "birth_date")
 PRIMARY_CONTACT = {Identity.Kind.EMAIL: "email", Identity.Kind.PHONE: "phone"}
@@ -96,10 +107,8 @@ def customer_resolve_or_create(
         found = customer_find_by_identity(workspace=workspace, kind=norm.kind, value=norm.value)
         if found is not None:
             for other in normalised:  # add contact points we did not know, where free
-                try:
+                with contextlib.suppress(Conflict):
                     identity_attach(customer=found, kind=other.kind, raw=other.display)
-                except Conflict:
-                    pass
             return found, False
     return customer_create(workspace=workspace, via=via, identities=identities, **fields), True
 
@@ -120,3 +129,85 @@ def customer_update(*, customer: Customer, actor: Any, via: str, **fields: Any) 
         audit_record(workspace=customer.workspace_id, action="customer.updated", actor=actor, via=via,
                      target=customer, changes=changes)
     return customer
+
+
+# --- consent, tags, insights, organisations -----------------------------------------
+
+@transaction.atomic
+def consent_set(*, customer: Customer, purpose: str, status: str, source: str, actor: Any = None,
+                via: str = "system") -> Consent:
+    """Record consent for one purpose (PDPA). The previous value is kept in the audit log."""
+    if purpose not in Consent.Purpose.values:
+        raise ValidationFailed(f"unknown consent purpose {purpose!r}; one of {', '.join(Consent.Purpose.values)}")
+    if status not in Consent.Status.values:
+        raise ValidationFailed(f"unknown consent status {status!r}; one of {', '.join(Consent.Status.values)}")
+    if not source.strip():
+        raise ValidationFailed("consent needs a source (where and how it was given)")
+    consent = Consent.objects.filter(customer=customer, purpose=purpose).first()
+    before = consent.status if consent else None
+    if consent is None:
+        consent = Consent(workspace_id=customer.workspace_id, customer=customer, purpose=purpose)
+    consent.status, consent.source, consent.recorded_at = status, source.strip()[:100], timezone.now()
+    consent.save()
+    audit_record(workspace=customer.workspace_id, action="consent.set", actor=actor, via=via, target=customer,
+                 summary=f"{purpose}: {before or '—'} → {status}",
+                 changes={"purpose": purpose, "before": before, "after": status, "source": consent.source})
+    return consent
+
+
+@transaction.atomic
+def tag_add(*, customer: Customer, name: str, actor: Any = None, via: str = "system") -> Tag:
+    name = name.strip()
+    if not name or len(name) > 64:
+        raise ValidationFailed("a tag needs 1–64 characters")
+    tag, _ = Tag.objects.get_or_create(workspace_id=customer.workspace_id, name=name)
+    CustomerTag.objects.get_or_create(workspace_id=customer.workspace_id, customer=customer, tag=tag)
+    return tag
+
+
+@transaction.atomic
+def tag_remove(*, customer: Customer, name: str, actor: Any = None, via: str = "system") -> None:
+    CustomerTag.objects.filter(customer=customer, tag__name=name.strip()).delete()
+
+
+def insight_add(*, customer: Customer, kind: str, text: str, actor: Any = None, via: str = "system") -> Insight:
+    if kind not in Insight.Kind.values:
+        raise ValidationFailed(f"unknown insight kind {kind!r}; one of {', '.join(Insight.Kind.values)}")
+    if not text.strip():
+        raise ValidationFailed("an insight needs text")
+    return Insight.objects.create(workspace_id=customer.workspace_id, customer=customer, kind=kind,
+                                  text=text.strip(), author=actor if getattr(actor, "is_authenticated", False) else None)
+
+
+@transaction.atomic
+def organisation_create(*, workspace: Any, name: str, kind: str = "other", external_id: str | None = None,
+                        actor: Any = None, via: str = "system") -> Organisation:
+    if kind not in Organisation.Kind.values:
+        raise ValidationFailed(f"unknown organisation kind {kind!r}; one of {', '.join(Organisation.Kind.values)}")
+    if not name.strip():
+        raise ValidationFailed("an organisation needs a name")
+    org = Organisation.objects.create(workspace_id=getattr(workspace, "pk", workspace), name=name.strip(), kind=kind,
+                                      external_id=external_id or None)
+    audit_record(workspace=workspace, action="organisation.created", actor=actor, via=via, target=org, summary=org.name)
+    return org
+
+
+@transaction.atomic
+def membership_set(*, customer: Customer, member_number: str, card_number: str = "", tier: str = "",
+                   joined_on: Any = None, actor: Any = None, via: str = "system") -> CustomerMembership:
+    member_number = member_number.strip()
+    if not member_number:
+        raise ValidationFailed("a member number is required")
+    taken = (CustomerMembership.objects.for_workspace(customer.workspace_id).filter(member_number=member_number)
+             .exclude(customer=customer).values_list("customer_id", flat=True).first())
+    if taken:
+        raise Conflict(f"member number {member_number} already belongs to customer #{taken}")
+    membership, _ = CustomerMembership.objects.update_or_create(
+        customer=customer, defaults={"workspace_id": customer.workspace_id, "member_number": member_number,
+                                     "card_number": card_number, "tier": tier,
+                                     **({"joined_on": joined_on} if joined_on else {})})
+    customer.search_text = customer_search_text(customer, member_number)
+    customer.save(update_fields=["search_text", "updated_at"])
+    audit_record(workspace=customer.workspace_id, action="membership.set", actor=actor, via=via, target=customer,
+                 summary=f"member {member_number}")
+    return membership

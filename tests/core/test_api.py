@@ -3,8 +3,8 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
-from samphan.accounts.services import api_token_create, api_token_revoke
 from samphan.accounts.models import ApiToken
+from samphan.accounts.services import api_token_create, api_token_revoke
 from tests.factories import MembershipFactory
 
 pytestmark = pytest.mark.django_db
