@@ -8,6 +8,7 @@ from ninja import Router, Schema
 from ninja.pagination import LimitOffsetPagination, paginate
 
 from samphan.commerce.models import Order
+from samphan.commerce.services import order_create
 from samphan.core.api import caller
 from samphan.core.scoping import get_scoped_or_404
 
@@ -56,6 +57,44 @@ def orders_list(request, customer_id: int | None = None, channel: str = "", stat
     if status:
         qs = qs.filter(status=status)
     return qs.annotate(order_id=F("external_id"))
+
+
+class OrderLineIn(Schema):
+    sku: str = ""
+    name: str = ""
+    quantity: Decimal = Decimal("1")
+    unit_price: Decimal
+    discount: Decimal = Decimal("0")
+
+
+class OrderIn(Schema):
+    order_id: str
+    customer_id: int | None = None
+    ordered_at: datetime
+    channel: str = ""
+    total: Decimal | None = None
+    discount_total: Decimal = Decimal("0")
+    currency: str = "THB"
+    status: str = "completed"
+    lines: list[OrderLineIn] = []
+
+
+@router.post("", response={201: OrderOut}, summary="Record an order (from a shop system or POS)")
+def orders_create(request, payload: OrderIn):
+    c = caller(request)
+    workspace = c.require("customers.edit")
+    customer = None
+    if payload.customer_id is not None:
+        from samphan.customers.models import Customer
+
+        customer = get_scoped_or_404(Customer.objects.filter(merged_into__isnull=True, erased_at__isnull=True),
+                                     workspace, pk=payload.customer_id)
+    data = payload.dict()
+    order = order_create(workspace=workspace, customer=customer, external_id=data["order_id"],
+                         ordered_at=data["ordered_at"], lines=data["lines"], total=data["total"],
+                         currency=data["currency"], channel=data["channel"], discount_total=data["discount_total"],
+                         status=data["status"], actor=c.user, via=c.via)
+    return 201, _out(order)
 
 
 @router.get("/export.csv", response=None, summary="All orders as CSV")
