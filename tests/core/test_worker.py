@@ -76,10 +76,10 @@ def _session_members(session_id: int) -> list[int]:
 class Process:
     """A subprocess in its own session, logged to a file, stopped cleanly."""
 
-    def __init__(self, args: list[str], *, env: dict[str, str], log: Path) -> None:
+    def __init__(self, args: list[str], *, env: dict[str, str], log: Path, cwd: Path = REPO) -> None:
         self.log = log
         self._log_file = log.open("wb")
-        self.popen = subprocess.Popen(args, cwd=REPO, env=env, stdout=self._log_file,
+        self.popen = subprocess.Popen(args, cwd=cwd, env=env, stdout=self._log_file,
                                       stderr=subprocess.STDOUT, start_new_session=True)
 
     def alive(self) -> bool:
@@ -240,10 +240,12 @@ def _http_json(method: str, url: str, token: str) -> tuple[int, dict]:
 def test_embedded_default_runs_a_job_with_a_real_worker(tmp_path):
     """The demo's setup: SQLite file + filesystem broker under SAMPHAN_VAR_DIR, web server + worker."""
     var = tmp_path / "var"
+    cwd = tmp_path / "cwd"  # nothing may be written outside SAMPHAN_VAR_DIR
+    cwd.mkdir()
     env = _subprocess_env(SAMPHAN_VAR_DIR=str(var))
 
     def cli(*args: str, stdin: str | None = None) -> str:
-        done = subprocess.run(_samphan(*args), cwd=REPO, env=env, input=stdin, capture_output=True,
+        done = subprocess.run(_samphan(*args), cwd=cwd, env=env, input=stdin, capture_output=True,
                               text=True, timeout=120)
         assert done.returncode == 0, f"samphan {' '.join(args)}:\n{done.stdout}\n{done.stderr}"
         return done.stdout
@@ -257,9 +259,10 @@ def test_embedded_default_runs_a_job_with_a_real_worker(tmp_path):
     port = _free_port()
     base = f"http://127.0.0.1:{port}"
     # Same invocation as `samphan demo`: prefork pool, one child.
-    worker = Process(_samphan("worker", "--concurrency", "1"), env=env, log=tmp_path / "worker.log")
+    worker = Process(_samphan("worker", "--concurrency", "1"), env=env, log=tmp_path / "worker.log",
+                     cwd=cwd)
     server = Process(_samphan("serve", "--port", str(port), "--workers", "1"), env=env,
-                     log=tmp_path / "serve.log")
+                     log=tmp_path / "serve.log", cwd=cwd)
     try:
         deadline = time.monotonic() + 60
         while True:
@@ -287,3 +290,4 @@ def test_embedded_default_runs_a_job_with_a_real_worker(tmp_path):
     assert list((var / "celery" / "queue").iterdir()) == [], "the message was not consumed"
     assert worker_leftovers == []
     assert server_leftovers == []
+    assert list(cwd.iterdir()) == [], "files written to the working directory instead of var/"
