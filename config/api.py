@@ -17,6 +17,7 @@ from samphan.core.api import auth_methods
 from samphan.core.errors import SamphanError
 from samphan.core.jobs_api import router as jobs_router
 from samphan.customers.api import router as customers_router
+from samphan.segments.api import router as segments_router
 
 logger = logging.getLogger("samphan.api")
 
@@ -77,3 +78,4 @@ api.add_router("/", accounts_router)
 api.add_router("/jobs", jobs_router)
 api.add_router("/customers", customers_router)
 api.add_router("/orders", orders_router)
+api.add_router("/segments", segments_router)

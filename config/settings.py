@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "samphan.accounts",
     "samphan.customers",
     "samphan.commerce",
+    "samphan.segments",
     "samphan.web",
     "samphan.demo",
 ]

@@ -3,7 +3,7 @@
 What moves: every row that points at the merged customer through a foreign key
 (orders, identities, insights, tags, and whatever later apps add — conversations,
 cases — found through Customer's reverse relations, so new apps need no change
-here). Consent keeps the most restrictive status per purpose. The survivor's
+here; derived data such as segment membership opts out with `merge_moves = False`). Consent keeps the most restrictive status per purpose. The survivor's
 blank profile fields are filled from the merged record. Everything changed is
 written to a MergeRecord so an undo restores it exactly; an audit entry is
 written both ways.
@@ -40,7 +40,10 @@ _CONSENT_RANK = {Consent.Status.WITHDRAWN: 0, Consent.Status.DENIED: 1, Consent.
 def _movable_relations() -> list[tuple[type, str]]:
     relations = []
     for rel in Customer._meta.related_objects:
-        if rel.one_to_many and isinstance(rel.field, ForeignKey) and rel.related_model not in _SPECIAL:
+        model = rel.related_model
+        # A model opts out with `merge_moves = False` (derived data, recomputed after a merge).
+        if (rel.one_to_many and isinstance(rel.field, ForeignKey) and model not in _SPECIAL
+                and getattr(model, "merge_moves", True)):
             relations.append((rel.related_model, rel.field.name))
     return relations
 

@@ -1,0 +1,155 @@
+"""The fields a segment rule can use on customer and commerce data.
+
+Analytics adds lifecycle stage, RFM segment, CLV, P(alive), spend and purchase
+dates from its materialised scores (samphan/analytics/segment_fields.py).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Exists, OuterRef, Q
+from django.utils.translation import gettext_lazy as _
+
+from samphan.core.errors import ValidationFailed
+from samphan.segments.rules import (
+    BOOL_OPS,
+    CHOICE_OPS,
+    DATE_OPS,
+    TEXT_OPS,
+    Field,
+    choice_q,
+    date_q,
+    register_field,
+    text_q,
+)
+
+
+def _tags(workspace: Any) -> list[tuple[str, str]]:
+    from samphan.customers.models import Tag
+
+    return [(n, n) for n in Tag.objects.for_workspace(workspace).order_by("name").values_list("name", flat=True)]
+
+
+def _tag_q(op: str, value: Any, workspace: Any, path: str = "value") -> Q:
+    from samphan.customers.models import CustomerTag
+
+    values = value if isinstance(value, list) else [value]
+    q = Q(Exists(CustomerTag.objects.filter(customer=OuterRef("pk"), tag__name__in=values)))
+    return q if op == "in" else ~q
+
+
+def _consent_q(op: str, value: Any, workspace: Any, path: str = "value") -> Q:
+    from samphan.customers.models import Consent
+
+    values = value if isinstance(value, list) else [value]
+    bad = [v for v in values if v not in Consent.Purpose.values]
+    if bad:
+        raise ValidationFailed(f"{path}: unknown consent purpose {bad[0]!r}")
+    q = Q(Exists(Consent.objects.filter(customer=OuterRef("pk"), purpose__in=values, status=Consent.Status.GRANTED)))
+    return q if op == "in" else ~q
+
+
+def _bought_q(lookup: str):
+    def compile_(op: str, value: Any, workspace: Any, path: str = "value") -> Q:
+        from samphan.commerce.models import Order, OrderLine
+
+        values = value if isinstance(value, list) else [value]
+        if not values:
+            raise ValidationFailed(f"{path}: choose one or more values")
+        lines = OrderLine.objects.filter(order__customer=OuterRef("pk"), order__status=Order.Status.COMPLETED,
+                                         **{f"{lookup}__in": values})
+        q = Q(Exists(lines))
+        return q if op == "in" else ~q
+
+    return compile_
+
+
+def _products(workspace: Any) -> list[tuple[str, str]]:
+    from samphan.commerce.models import Product
+
+    return [(sku, f"{sku} · {name}") for sku, name in
+            Product.objects.for_workspace(workspace).order_by("sku").values_list("sku", "name")[:500]]
+
+
+def _categories(workspace: Any) -> list[tuple[str, str]]:
+    from samphan.commerce.models import Product
+
+    cats = (Product.objects.for_workspace(workspace).exclude(category="").order_by("category")
+            .values_list("category", flat=True).distinct())
+    return [(c, c) for c in cats]
+
+
+def _bool_q(lookup_true: Q):
+    def compile_(op: str, value: Any, workspace: Any, path: str = "value") -> Q:
+        if not isinstance(value, bool):
+            raise ValidationFailed(f"{path}: true or false expected")
+        return lookup_true if value else ~lookup_true
+
+    return compile_
+
+
+def _attribute_q(op: str, value: Any, workspace: Any, path: str = "value") -> Q:
+    """value = {"key": "favourite_drink", "value": "latte"}; numbers compare numerically."""
+    if not isinstance(value, dict) or not isinstance(value.get("key"), str) or "value" not in value:
+        raise ValidationFailed(f"{path}: use {{\"key\": …, \"value\": …}}")
+    key = value["key"]
+    if not key.replace("_", "").isalnum():
+        raise ValidationFailed(f"{path}.key: letters, digits and _ only")
+    target = value["value"]
+    lookup = f"attributes__{key}"
+    if op == "contains":
+        return Q(**{f"{lookup}__icontains": str(target)})
+    if op in ("gt", "gte", "lt", "lte"):
+        if not isinstance(target, int | float):
+            raise ValidationFailed(f"{path}.value: a number is expected for {op}")
+        return Q(**{f"{lookup}__{op}": target})
+    q = Q(**{lookup: target})
+    return q if op == "eq" else ~q
+
+
+def _org_kinds(workspace: Any) -> list[tuple[str, str]]:
+    from samphan.customers.models import Organisation
+
+    return [(v, str(label)) for v, label in Organisation.Kind.choices]
+
+
+def _consent_purposes(workspace: Any) -> list[tuple[str, str]]:
+    from samphan.customers.models import Consent
+
+    return [(v, str(label)) for v, label in Consent.Purpose.choices]
+
+
+def _segments(workspace: Any) -> list[tuple[str, str]]:
+    from samphan.segments.models import Segment
+
+    return [(str(pk), name) for pk, name in Segment.objects.for_workspace(workspace).values_list("pk", "name")]
+
+
+def _membership_q() -> Q:
+    from samphan.customers.models import CustomerMembership
+
+    return Q(Exists(CustomerMembership.objects.filter(customer=OuterRef("pk"))))
+
+
+class _LazyMembership:
+    def __call__(self, op: str, value: Any, workspace: Any, path: str = "value") -> Q:
+        return _bool_q(_membership_q())(op, value, workspace, path)
+
+
+register_field(Field("tag", _("Tag"), "choice", CHOICE_OPS, _tag_q, _tags))
+register_field(Field("consent", _("Consent granted for"), "choice", CHOICE_OPS, _consent_q, _consent_purposes))
+register_field(Field("organisation_kind", _("Organisation kind"), "choice", CHOICE_OPS,
+                     choice_q("organisation__kind"), _org_kinds))
+register_field(Field("is_member", _("Is a member"), "bool", BOOL_OPS, _LazyMembership()))
+register_field(Field("city", _("City"), "text", TEXT_OPS, text_q("city")))
+register_field(Field("language", _("Language"), "choice", CHOICE_OPS, choice_q("language"),
+                     lambda ws: [("th", "ไทย"), ("en", "English")]))
+register_field(Field("customer_since", _("Customer since"), "date", DATE_OPS, date_q("created_at")))
+register_field(Field("product_bought", _("Bought product"), "choice", CHOICE_OPS, _bought_q("sku"), _products,
+                     group="purchases"))
+register_field(Field("category_bought", _("Bought from category"), "choice", CHOICE_OPS,
+                     _bought_q("product__category"), _categories, group="purchases"))
+register_field(Field("attribute", _("Custom attribute"), "attribute", ("eq", "ne", "contains", "gt", "gte", "lt", "lte"),
+                     _attribute_q))
+register_field(Field("segment", _("In segment"), "segment", CHOICE_OPS, lambda *a, **k: Q(), _segments))
