@@ -13,6 +13,7 @@ indexed semi-join, not a re-evaluation.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -220,10 +221,8 @@ def _segment_refs(rule: Any) -> list[int]:
     refs: list[int] = []
     if isinstance(rule, dict):
         if rule.get("field") == "segment":
-            try:
+            with contextlib.suppress(TypeError, ValueError):
                 refs.append(int(rule.get("value")))
-            except (TypeError, ValueError):
-                pass
         for cond in rule.get("conditions", []) if isinstance(rule.get("conditions"), list) else []:
             refs.extend(_segment_refs(cond))
     return refs
