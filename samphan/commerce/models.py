@@ -60,4 +60,6 @@ class OrderLine(WorkspaceScopedModel):
     amount = models.DecimalField(max_digits=14, decimal_places=2)
 
     class Meta:
-        indexes = [models.Index(fields=["order"])]
+        # (workspace, sku) and (workspace, product) serve "bought product / category" segment rules.
+        indexes = [models.Index(fields=["order"]), models.Index(fields=["workspace", "sku"]),
+                   models.Index(fields=["workspace", "product"])]

@@ -7,4 +7,4 @@ class SegmentsConfig(AppConfig):
     verbose_name = "Segments"
 
     def ready(self) -> None:
-        from samphan.segments import hooks  # noqa: F401  registers refresh-on-change hooks
+        from samphan.segments import fields, hooks  # noqa: F401  register built-in fields and refresh hooks

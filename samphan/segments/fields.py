@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from samphan.core.errors import ValidationFailed
@@ -25,6 +25,10 @@ from samphan.segments.rules import (
 )
 
 
+def _ws(workspace: Any) -> int:
+    return getattr(workspace, "pk", workspace)
+
+
 def _tags(workspace: Any) -> list[tuple[str, str]]:
     from samphan.customers.models import Tag
 
@@ -35,7 +39,7 @@ def _tag_q(op: str, value: Any, workspace: Any, path: str = "value") -> Q:
     from samphan.customers.models import CustomerTag
 
     values = value if isinstance(value, list) else [value]
-    q = Q(Exists(CustomerTag.objects.filter(customer=OuterRef("pk"), tag__name__in=values)))
+    q = Q(pk__in=CustomerTag.objects.filter(workspace_id=_ws(workspace), tag__name__in=values).values("customer_id"))
     return q if op == "in" else ~q
 
 
@@ -46,7 +50,8 @@ def _consent_q(op: str, value: Any, workspace: Any, path: str = "value") -> Q:
     bad = [v for v in values if v not in Consent.Purpose.values]
     if bad:
         raise ValidationFailed(f"{path}: unknown consent purpose {bad[0]!r}")
-    q = Q(Exists(Consent.objects.filter(customer=OuterRef("pk"), purpose__in=values, status=Consent.Status.GRANTED)))
+    q = Q(pk__in=Consent.objects.filter(workspace_id=_ws(workspace), purpose__in=values,
+                                        status=Consent.Status.GRANTED).values("customer_id"))
     return q if op == "in" else ~q
 
 
@@ -57,9 +62,18 @@ def _bought_q(lookup: str):
         values = value if isinstance(value, list) else [value]
         if not values:
             raise ValidationFailed(f"{path}: choose one or more values")
-        lines = OrderLine.objects.filter(order__customer=OuterRef("pk"), order__status=Order.Status.COMPLETED,
-                                         **{f"{lookup}__in": values})
-        q = Q(Exists(lines))
+        # One semi-join over the lines of those products (indexed), not a probe per customer.
+        # Lines of erased customers have no customer: excluded, or NOT IN would match nobody.
+        if lookup == "category":  # products of the categories first, so the line index is used
+            from samphan.commerce.models import Product
+
+            match = {"product_id__in": Product.objects.filter(workspace_id=_ws(workspace),
+                                                              category__in=values).values("id")}
+        else:
+            match = {f"{lookup}__in": values}
+        buyers = OrderLine.objects.filter(workspace_id=_ws(workspace), order__status=Order.Status.COMPLETED,
+                                          order__customer__isnull=False, **match)
+        q = Q(pk__in=buyers.values("order__customer_id"))
         return q if op == "in" else ~q
 
     return compile_
@@ -126,15 +140,12 @@ def _segments(workspace: Any) -> list[tuple[str, str]]:
     return [(str(pk), name) for pk, name in Segment.objects.for_workspace(workspace).values_list("pk", "name")]
 
 
-def _membership_q() -> Q:
-    from samphan.customers.models import CustomerMembership
-
-    return Q(Exists(CustomerMembership.objects.filter(customer=OuterRef("pk"))))
-
-
 class _LazyMembership:
     def __call__(self, op: str, value: Any, workspace: Any, path: str = "value") -> Q:
-        return _bool_q(_membership_q())(op, value, workspace, path)
+        from samphan.customers.models import CustomerMembership
+
+        members = Q(pk__in=CustomerMembership.objects.filter(workspace_id=_ws(workspace)).values("customer_id"))
+        return _bool_q(members)(op, value, workspace, path)
 
 
 register_field(Field("tag", _("Tag"), "choice", CHOICE_OPS, _tag_q, _tags))
@@ -149,7 +160,7 @@ register_field(Field("customer_since", _("Customer since"), "date", DATE_OPS, da
 register_field(Field("product_bought", _("Bought product"), "choice", CHOICE_OPS, _bought_q("sku"), _products,
                      group="purchases"))
 register_field(Field("category_bought", _("Bought from category"), "choice", CHOICE_OPS,
-                     _bought_q("product__category"), _categories, group="purchases"))
+                     _bought_q("category"), _categories, group="purchases"))
 register_field(Field("attribute", _("Custom attribute"), "attribute", ("eq", "ne", "contains", "gt", "gte", "lt", "lte"),
                      _attribute_q))
 register_field(Field("segment", _("In segment"), "segment", CHOICE_OPS, lambda *a, **k: Q(), _segments))

@@ -20,7 +20,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from samphan.core.errors import ValidationFailed
@@ -202,7 +202,7 @@ def _segment_q(op: str, value: Any, ctx: CompileContext, path: str) -> Q:
         raise ValidationFailed(f"{path}: no segment #{other_id} in this workspace")
     # Reject cycles through the other segment's own references.
     _check_cycle(other["rule"], ctx.workspace, [*ctx.segment_stack, other_id], path)
-    q = Q(Exists(SegmentMember.objects.filter(segment_id=other_id, customer_id=OuterRef("pk"))))
+    q = Q(pk__in=SegmentMember.objects.filter(segment_id=other_id).values("customer_id"))
     return q if op == "in" else ~q
 
 
