@@ -1,9 +1,10 @@
 """Background jobs end to end, with a real Celery worker process.
 
-- On PostgreSQL with Redis: the test enqueues through the real API and a worker
-  subprocess, reading the same test database, runs the job. Skipped elsewhere,
-  but `SAMPHAN_REQUIRE_WORKER=1` (set by `make test-pg`) turns a missing Redis
-  or a worker that does not start into a failure.
+- On PostgreSQL with Redis (and with RabbitMQ, when it answers): the test
+  enqueues through the real API and a worker subprocess, reading the same test
+  database, runs the job. Skipped elsewhere, but `SAMPHAN_REQUIRE_WORKER=1`
+  (set by `make test-pg`) turns a missing Redis or a worker that does not
+  start into a failure.
 - The embedded default (kombu's filesystem transport, SQLite in WAL mode) runs
   everywhere: a web server and a worker, both subprocesses, in a temporary
   SAMPHAN_VAR_DIR — exactly what `make demo` starts.
@@ -37,6 +38,7 @@ pytestmark = pytest.mark.worker
 
 REPO = Path(__file__).resolve().parents[2]
 REDIS_URL = os.environ.get("SAMPHAN_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+AMQP_URL = os.environ.get("SAMPHAN_TEST_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672//")
 JOB_TIMEOUT = float(os.environ.get("SAMPHAN_TEST_JOB_TIMEOUT", "90"))
 # Variables that would point a subprocess at the developer's own database or broker.
 _ISOLATED_VARS = ("DATABASE_URL", "CELERY_BROKER_URL", "CACHE_URL", "CELERY_TASK_ALWAYS_EAGER",
@@ -166,18 +168,49 @@ def _wait_for_job(fetch, *, workers: list[Process], timeout: float = JOB_TIMEOUT
     pytest.fail(f"job not finished after {timeout}s (last: {body}).\n{logs}")
 
 
-@pytest.mark.django_db(transaction=True)
-def test_census_job_runs_on_a_real_worker_over_redis(tmp_path, workspace, other_workspace, owner_token):
-    """POST /api/jobs/census → Redis → worker process → PostgreSQL → GET /api/jobs/{id}."""
-    if connection.vendor != "postgresql":
-        pytest.skip("the worker shares the test database only on PostgreSQL (make test-pg)")
+def _redis_broker() -> tuple[str, object]:
+    """Redis is required under SAMPHAN_REQUIRE_WORKER=1; returns (url, cleanup)."""
     try:
         import redis
 
-        redis_client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2)
-        redis_client.ping()
+        client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2)
+        client.ping()
     except Exception as exc:
         _unavailable(f"Redis is not answering at {REDIS_URL}: {exc}")
+
+    def cleanup(queue: str) -> None:
+        for key in client.scan_iter(match=f"*{queue}*"):
+            client.delete(key)
+
+    return REDIS_URL, cleanup
+
+
+def _amqp_broker() -> tuple[str, object]:
+    """RabbitMQ is optional everywhere: skipped when it does not answer."""
+    from kombu import Connection
+
+    try:
+        with Connection(AMQP_URL, connect_timeout=2) as conn:
+            conn.ensure_connection(max_retries=1)
+    except Exception as exc:
+        pytest.skip(f"RabbitMQ is not answering at {AMQP_URL}: {exc}")
+
+    def cleanup(queue: str) -> None:
+        with Connection(AMQP_URL, connect_timeout=2) as conn:
+            channel = conn.default_channel
+            channel.queue_delete(queue)
+            channel.exchange_delete(queue)
+
+    return AMQP_URL, cleanup
+
+
+@pytest.mark.parametrize("broker", ["redis", "rabbitmq"])
+@pytest.mark.django_db(transaction=True)
+def test_census_job_runs_on_a_real_worker(broker, tmp_path, workspace, other_workspace, owner_token):
+    """POST /api/jobs/census → broker → worker process → PostgreSQL → GET /api/jobs/{id}."""
+    if connection.vendor != "postgresql":
+        pytest.skip("the worker shares the test database only on PostgreSQL (make test-pg)")
+    broker_url, broker_cleanup = _redis_broker() if broker == "redis" else _amqp_broker()
 
     for customer in CustomerFactory.create_batch(3, workspace=workspace):
         OrderFactory(customer=customer)
@@ -186,7 +219,7 @@ def test_census_job_runs_on_a_real_worker_over_redis(tmp_path, workspace, other_
     queue = f"samphan-test-{uuid.uuid4().hex[:12]}"
     env = _subprocess_env(
         DATABASE_URL=_database_url(connection.settings_dict),
-        CELERY_BROKER_URL=REDIS_URL,
+        CELERY_BROKER_URL=broker_url,
         SAMPHAN_VAR_DIR=str(tmp_path / "var"),
     )
     worker = Process(
@@ -198,7 +231,7 @@ def test_census_job_runs_on_a_real_worker_over_redis(tmp_path, workspace, other_
 
     api = Client(headers={"Authorization": f"Bearer {owner_token}"})
     try:
-        with _celery_producer(broker_url=REDIS_URL, queue=queue):
+        with _celery_producer(broker_url=broker_url, queue=queue):
             response = api.post("/api/jobs/census")
             assert response.status_code == 202, response.content
             created = response.json()
@@ -206,8 +239,7 @@ def test_census_job_runs_on_a_real_worker_over_redis(tmp_path, workspace, other_
             job = _wait_for_job(lambda: api.get(f"/api/jobs/{created['id']}").json(), workers=[worker])
     finally:
         leftovers = worker.stop()
-        for key in redis_client.scan_iter(match=f"*{queue}*"):
-            redis_client.delete(key)
+        broker_cleanup(queue)
 
     assert job["status"] == "succeeded", job
     counts = job["result"]["counts"]
