@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "ninja",  # serves /api/docs' Swagger UI from its own static files, not a CDN
     "samphan.core",
     "samphan.accounts",
     "samphan.customers",
