@@ -12,6 +12,7 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from samphan.accounts.api import router as accounts_router
+from samphan.analytics.api import router as analytics_router
 from samphan.commerce.api import router as orders_router
 from samphan.core.api import auth_methods
 from samphan.core.errors import SamphanError
@@ -78,4 +79,5 @@ api.add_router("/", accounts_router)
 api.add_router("/jobs", jobs_router)
 api.add_router("/customers", customers_router)
 api.add_router("/orders", orders_router)
+api.add_router("/analytics", analytics_router)
 api.add_router("/segments", segments_router)

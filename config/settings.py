@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "samphan.accounts",
     "samphan.customers",
     "samphan.commerce",
+    "samphan.analytics",
     "samphan.segments",
     "samphan.web",
     "samphan.demo",
