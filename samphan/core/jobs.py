@@ -14,6 +14,7 @@ from celery import Task
 from celery.exceptions import Ignore, Reject, Retry
 from django.db import transaction
 from django.utils import timezone
+from kombu.exceptions import OperationalError
 
 from samphan.core.errors import SamphanError
 from samphan.core.models import Job
@@ -33,8 +34,17 @@ def job_enqueue(*, workspace: Any, kind: str, task: Any, params: dict[str, Any] 
         params=params or {},
         created_by=actor if getattr(actor, "is_authenticated", False) else None,
     )
-    transaction.on_commit(lambda: task.delay(job.pk))
+    transaction.on_commit(lambda: _job_send(job, task))
     return job
+
+
+def _job_send(job: Job, task: Any) -> None:
+    """Send the task; if the broker cannot be reached, say so on the Job instead of leaving it queued."""
+    try:
+        task.delay(job.pk)
+    except OperationalError:  # kombu's "cannot connect", raised after Celery's publish retries
+        logger.exception("could not send job %s (%s) to the broker", job.pk, job.kind)
+        job_finish(job, error="The job queue could not be reached, so the job did not start. Try again later.")
 
 
 def job_start(job: Job, *, total: int = 0, message: str = "") -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import pytest
 from celery import shared_task
+from kombu.exceptions import OperationalError
 
 from samphan.core.errors import ValidationFailed
 from samphan.core.jobs import JobTask, job_enqueue, job_finish, job_progress, job_start
@@ -60,6 +61,21 @@ def test_census_through_the_api_runs_after_commit(api, workspace, django_capture
     assert body["status"] == "succeeded"
     assert body["result"]["counts"]["customers.customer"] == 2
     assert body["percent"] == 100
+
+
+def test_unreachable_broker_fails_the_job_instead_of_leaving_it_queued(
+    api, workspace, monkeypatch, django_capture_on_commit_callbacks
+):
+    def broker_down(*args, **kwargs):
+        raise OperationalError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+
+    monkeypatch.setattr(workspace_census, "delay", broker_down)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = api.post("/api/jobs/census")
+    assert response.status_code == 202
+    job = Job.objects.get(pk=response.json()["id"])
+    assert job.status == Job.Status.FAILED
+    assert job.message.startswith("The job queue could not be reached")
 
 
 def test_a_job_whose_task_raises_ends_failed_with_a_safe_message(workspace, owner):
