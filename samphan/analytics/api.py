@@ -4,7 +4,6 @@ Every endpoint reads the caller's workspace only; another workspace's customers
 are simply not found.
 """
 
-from __future__ import annotations
 
 from datetime import date, datetime
 from typing import Any
@@ -12,6 +11,7 @@ from typing import Any
 from django.db.models import F
 from ninja import Query, Router, Schema
 from ninja.pagination import LimitOffsetPagination, paginate
+from pydantic import ConfigDict
 
 from samphan.analytics import selectors
 from samphan.analytics.models import CustomerScore
@@ -55,8 +55,14 @@ class StageChangeOut(Schema):
     changed_at: datetime
 
 
-class RecomputeIn(Schema):
-    as_of: date | None = None
+class RulesIn(Schema):
+    """Only the rules to change; see GET /rules for every key and its current value."""
+
+    model_config = ConfigDict(extra="allow")  # unknown sections reach validation and are reported
+
+    rfm: dict[str, Any] | None = None
+    clv: dict[str, Any] | None = None
+    lifecycle: dict[str, Any] | None = None
 
 
 class ScoreFilters(Schema):
@@ -174,21 +180,23 @@ def rules_get(request) -> dict[str, Any]:
 
 
 @router.patch("/rules", summary="Change some rules; takes effect at the next recompute")
-def rules_patch(request, payload: dict[str, Any]) -> dict[str, Any]:
+def rules_patch(request, payload: RulesIn) -> dict[str, Any]:
     from samphan.analytics.services import analytics_rules_update
 
     c = caller(request)
     workspace = c.require("workspace.manage")
-    return analytics_rules_update(workspace=workspace, changes=payload, actor=c.user, via=c.via)
+    return analytics_rules_update(workspace=workspace, changes=payload.model_dump(exclude_none=True),
+                                  actor=c.user, via=c.via)
 
 
 @router.post("/recompute", response={202: JobOut}, summary="Recompute RFM, lifecycle and CLV in the background")
-def recompute(request, payload: RecomputeIn | None = None):
+def recompute(request, as_of: date | None = None):
+    """`as_of` (query, optional): score as if today were that date; purchases after it are ignored."""
     from samphan.analytics.tasks import analytics_recompute_job
 
     c = caller(request)
     workspace = c.require("analytics.view")
-    params = {"as_of": payload.as_of.isoformat()} if payload and payload.as_of else {}
+    params = {"as_of": as_of.isoformat()} if as_of else {}
     job = job_enqueue(workspace=workspace, kind="analytics_recompute", task=analytics_recompute_job,
                       params=params, actor=c.user)
     return 202, job
