@@ -1,0 +1,1 @@
+"""Realistic Thai and English demo data, generated in bulk (`samphan demo-data`)."""
