@@ -62,7 +62,7 @@ def _choices(enum) -> Any:
 
 GROUP = "analytics"
 for f in (
-    Field("lifecycle_stage", _("Lifecycle stage"), "choice", CHOICE_OPS, choice_q(f"{SCORE}__stage"),
+    Field("stage", _("Lifecycle stage"), "choice", CHOICE_OPS, choice_q(f"{SCORE}__stage"),
           _choices(Stage), group=GROUP),
     Field("rfm_segment", _("RFM segment"), "choice", CHOICE_OPS, choice_q(f"{SCORE}__rfm_segment"),
           _choices(RfmSegment), group=GROUP),

@@ -118,7 +118,7 @@ def test_segment_rule_on_lifecycle_stage(two_shops, workspace):
 
     mine, _ = two_shops
     q = compile_rule({"op": "and", "conditions": [
-        {"field": "lifecycle_stage", "operator": "in", "value": ["new"]},
+        {"field": "stage", "operator": "in", "value": ["new"]},
         {"field": "total_spend", "operator": "gte", "value": 200},
     ]}, workspace=workspace)
     found = set(Customer.objects.for_workspace(workspace).filter(q).values_list("pk", flat=True))
