@@ -203,6 +203,12 @@ def _pick(rng: np.random.Generator, weights: Any, size: int) -> np.ndarray:
     return np.searchsorted(c / c[-1], rng.random(size), side="right").clip(0, len(c) - 1)
 
 
+def _by_gender(rng: np.random.Generator, female: np.ndarray, male_count: int, female_count: int) -> np.ndarray:
+    """Indices into a list of `male_count` male then `female_count` female words."""
+    u = rng.random(len(female))
+    return np.where(female, male_count + (u * female_count).astype(np.int64), (u * male_count).astype(np.int64))
+
+
 def _gather(words: list[str], idx: np.ndarray) -> pl.Series:
     return pl.Series(words, dtype=pl.Utf8).gather(idx)
 
@@ -258,24 +264,21 @@ class ChunkGenerator:
         thai = rng.random(n) < 0.75
         female = rng.random(n) < 0.55
         nick = thai & (rng.random(n) < 0.4)
-        th_first_idx = rng.integers(0, 40, n)
+        th_first_idx = _by_gender(rng, female, len(vocab.THAI_MALE), len(vocab.THAI_FEMALE))
         th_last_idx = rng.integers(0, len(vocab.THAI_SURNAMES), n)
-        in_first_idx = rng.integers(0, 30, n)
+        in_first_idx = _by_gender(rng, female, len(vocab.INTL_MALE), len(vocab.INTL_FEMALE))
         in_last_idx = rng.integers(0, len(vocab.INTL_SURNAMES), n)
-        nick_idx = rng.integers(0, 20, n)
+        nick_idx = _by_gender(rng, female, len(vocab.NICK_MALE), len(vocab.NICK_FEMALE))
 
-        th_m = [t for t, _ in vocab.THAI_MALE]
-        th_f = [t for t, _ in vocab.THAI_FEMALE]
-        # One vocabulary per (origin, gender): index = 40*female + idx etc.
-        first_th = _gather(th_m + th_f, th_first_idx + 40 * female)
-        first_th_rom = _gather([r for _, r in vocab.THAI_MALE] + [r for _, r in vocab.THAI_FEMALE],
-                               th_first_idx + 40 * female)
+        thai_first = vocab.THAI_MALE + vocab.THAI_FEMALE
+        first_th = _gather([t for t, _ in thai_first], th_first_idx)
+        first_th_rom = _gather([r for _, r in thai_first], th_first_idx)
         last_th = _gather([t for t, _ in vocab.THAI_SURNAMES], th_last_idx)
         last_th_rom = _gather([r for _, r in vocab.THAI_SURNAMES], th_last_idx)
-        first_in = _gather(vocab.INTL_MALE + vocab.INTL_FEMALE, in_first_idx + 30 * female)
+        first_in = _gather(vocab.INTL_MALE + vocab.INTL_FEMALE, in_first_idx)
         last_in = _gather([t for t, _ in vocab.INTL_SURNAMES], in_last_idx)
         last_in_rom = _gather([r for _, r in vocab.INTL_SURNAMES], in_last_idx)
-        nickname = _gather(vocab.NICK_MALE + vocab.NICK_FEMALE, nick_idx + 20 * female)
+        nickname = _gather(vocab.NICK_MALE + vocab.NICK_FEMALE, nick_idx)
 
         first_name = _where(thai, first_th, first_in)
         last_name = _where(thai, last_th, last_in)

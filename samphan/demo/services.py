@@ -175,6 +175,7 @@ def demo_data_generate(
     progress: Callable[[int], None] | None = None,
     via: str = "cli",
     workers: int = 2,
+    chunk_size: int = CHUNK_CUSTOMERS,
 ) -> dict[str, Any]:
     """Generate `customers` demo customers with organisations, identities, consent, tags, insights and orders.
 
@@ -182,7 +183,9 @@ def demo_data_generate(
     C0000001…, orders O000000001…, organisations ORG000001…), so running it
     again adds more customers instead of failing on unique constraints.
     `progress(n)` is called with the number of customers written after each chunk.
-    On PostgreSQL, `workers` connections load chunks side by side.
+    On PostgreSQL, `workers` connections load chunks side by side. Each chunk of
+    `chunk_size` customers has its own random stream and transaction: the same
+    seed gives the same data only with the same chunk size.
     """
     started = time.perf_counter()
     if customers < 0:
@@ -249,9 +252,9 @@ def demo_data_generate(
 
     def chunks() -> Iterator[Chunk]:
         next_order = order_offset + 1
-        for start in range(0, customers, CHUNK_CUSTOMERS):
+        for start in range(0, customers, chunk_size):
             chunk = generator.generate(first_number=customer_offset + start + 1,
-                                       count=min(CHUNK_CUSTOMERS, customers - start), first_order_number=next_order)
+                                       count=min(chunk_size, customers - start), first_order_number=next_order)
             next_order += chunk.count("order")
             if start == 0:
                 _check_search_text(chunk)

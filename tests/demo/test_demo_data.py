@@ -309,3 +309,38 @@ def test_generated_customers_are_visible_through_the_api(api, workspace):
     found = api.get("/api/customers", {"q": someone["email"]}).json()
     found_items = found["items"] if isinstance(found, dict) else found
     assert [c["id"] for c in found_items] == [someone["id"]]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_load_outside_a_transaction_in_several_chunks():
+    """The path a real run takes: one transaction per chunk, and on PostgreSQL two loader connections."""
+    ws = WorkspaceFactory(slug="chunks", name="Chunk Retail")
+    summary = generate(ws, customers=250, chunk_size=60, workers=2)
+    assert summary["customers"] == Customer.objects.for_workspace(ws).count() == 250
+    assert summary["orders"] == Order.objects.for_workspace(ws).count()
+    assert summary["order_lines"] == OrderLine.objects.for_workspace(ws).count()
+    ids = sorted(Customer.objects.for_workspace(ws).values_list("external_id", flat=True))
+    assert ids == [f"C{i:07d}" for i in range(1, 251)]
+    orders = sorted(Order.objects.for_workspace(ws).values_list("external_id", flat=True))
+    assert orders == [f"O{i:09d}" for i in range(1, len(orders) + 1)]
+    for line in OrderLine.objects.for_workspace(ws).select_related("order")[:200]:
+        assert line.order.workspace_id == ws.pk
+    # Sequences moved past the generated rows: the ORM can insert right after.
+    customer = Customer.objects.create(workspace=ws, first_name="หลัง")
+    order = Order.objects.create(workspace=ws, customer=customer, external_id="X-1",
+                                 ordered_at=datetime(2026, 7, 1, tzinfo=utc), total=Decimal("10"))
+    assert customer.pk > Customer.objects.for_workspace(ws).exclude(pk=customer.pk).order_by("-pk")[0].pk
+    assert order.pk > Order.objects.for_workspace(ws).exclude(pk=order.pk).order_by("-pk")[0].pk
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cursor:
+            cursor.execute("PRAGMA foreign_key_check")
+            assert cursor.fetchall() == []
+            cursor.execute("PRAGMA foreign_keys")
+            assert cursor.fetchone()[0] == 1  # restored after the load
+            cursor.execute("SELECT count(*) FROM sqlite_master WHERE type = 'trigger'"
+                           " AND name = 'customers_customer_fts_ai'")
+            assert cursor.fetchone()[0] == 1  # the search trigger is back
+    else:
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW session_replication_role")
+            assert cursor.fetchone()[0] == "origin"
