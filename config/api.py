@@ -13,11 +13,13 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from samphan.accounts.api import router as accounts_router
 from samphan.analytics.api import router as analytics_router
+from samphan.channels.api import router as channels_router
 from samphan.commerce.api import router as orders_router
 from samphan.core.api import auth_methods
 from samphan.core.errors import SamphanError
 from samphan.core.jobs_api import router as jobs_router
 from samphan.customers.api import router as customers_router
+from samphan.inbox.api import router as inbox_router
 from samphan.segments.api import router as segments_router
 
 logger = logging.getLogger("samphan.api")
@@ -81,3 +83,5 @@ api.add_router("/customers", customers_router)
 api.add_router("/orders", orders_router)
 api.add_router("/analytics", analytics_router)
 api.add_router("/segments", segments_router)
+api.add_router("/channels", channels_router)
+api.add_router("/inbox", inbox_router)

@@ -64,6 +64,8 @@ INSTALLED_APPS = [
     "samphan.commerce",
     "samphan.analytics",
     "samphan.segments",
+    "samphan.channels",
+    "samphan.inbox",
     "samphan.web",
     "samphan.demo",
 ]

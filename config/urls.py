@@ -6,6 +6,7 @@ from config.api import api
 
 urlpatterns = [
     path("api/", api.urls),
+    path("webhooks/", include("samphan.channels.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("", include("samphan.web.urls")),

@@ -1,0 +1,234 @@
+"""The one interface every channel implements, and the normalised shapes it speaks.
+
+An adapter is built for one ChannelAccount and does four things:
+
+- `verify(headers, body)`: is this request really from the provider? Checked
+  on the raw bytes, before anything is stored.
+- `parse(body)`: the provider's payload → a list of `InboundEvent`s, or
+  `MalformedPayload` with a reason a person can read.
+- `send(message, idempotency_key=...)`: one `OutboundPayload` → a `SendResult`,
+  or `TransientSendError` (try again later) / `PermanentSendError` (do not).
+- `fetch_media(ref)`: the bytes of an attachment the provider keeps.
+
+Push channels (LINE, Facebook, SMS delivery reports, web chat) arrive through
+`/webhooks/<provider>/<account uuid>`; pull channels (an IMAP mailbox) implement
+`poll()` and hand back raw bodies that go through the same store → parse →
+ingest pipeline. `handshake(params)` answers a provider's GET verification
+(Facebook's hub.challenge). New providers add a class and one line to
+`samphan.channels.adapters.DEFAULT_ADAPTERS`.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, ClassVar
+
+import httpx
+from django.http import HttpResponse
+
+
+class MalformedPayload(Exception):
+    """A well-signed body we cannot read: stored as a failed webhook event with this reason."""
+
+
+class SendError(Exception):
+    def __init__(self, reason: str, *, status: int | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.status = status
+
+
+class TransientSendError(SendError):
+    """Worth retrying later: HTTP 5xx/429, a timeout, the provider's rate limit.
+
+    `ambiguous` is set when the request may have reached the provider (a read
+    timeout): it is retried only by adapters whose provider drops a repeated
+    idempotency key (`dedupes_retries`); others record a failure instead of
+    risking a duplicate.
+    """
+
+    def __init__(self, reason: str, *, status: int | None = None, retry_after: float | None = None,
+                 ambiguous: bool = False) -> None:
+        super().__init__(reason, status=status)
+        self.retry_after = retry_after
+        self.ambiguous = ambiguous
+
+
+class PermanentSendError(SendError):
+    """Retrying cannot help: bad recipient, expired token, message refused."""
+
+
+@dataclass(frozen=True)
+class SenderIdentity:
+    kind: str  # a customers Identity.Kind: "line", "facebook", "email", "phone", "webchat"
+    value: str
+    display_name: str = ""
+
+
+@dataclass
+class Attachment:
+    type: str  # image, video, audio, file, sticker, location, ...
+    ref: str = ""  # what fetch_media takes (a provider message id, or a URL)
+    url: str = ""
+    meta: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class InboundEvent:
+    """One thing that happened on a channel, in Samphan's words.
+
+    `dedupe_key` is unique per channel account for everything that lands as a
+    message (LINE webhookEventId, Facebook mid / comment_id); `thread_key`
+    names the conversation thread on the channel (a LINE user, a Messenger
+    PSID, a commenter on one post).
+    """
+
+    kind: str  # message / comment / postback / follow / unfollow
+    dedupe_key: str
+    sender: SenderIdentity
+    occurred_at: datetime
+    thread_key: str = ""
+    external_id: str = ""  # the provider's id of the message / comment
+    message_type: str = "text"  # text, sticker, image, location, video, audio, file, postback, comment
+    text: str = ""
+    attachments: list[Attachment] = field(default_factory=list)
+    meta: dict[str, Any] = field(default_factory=dict)
+    reply_token: str = ""  # LINE: usable once, for about a minute
+    reply_to: str = ""  # what a reply answers, e.g. a Facebook comment id
+    webhook_event_id: int | None = None  # set by the pipeline
+
+    @property
+    def is_message(self) -> bool:
+        return self.kind in ("message", "comment", "postback")
+
+
+@dataclass
+class OutboundPayload:
+    to: str
+    text: str = ""
+    attachments: list[dict[str, Any]] = field(default_factory=list)
+    reply_token: str = ""
+    comment_id: str = ""  # Facebook: reply publicly under this comment
+
+
+@dataclass
+class SendResult:
+    provider_message_id: str
+    method: str = "send"  # reply / push / comment / send
+
+
+@dataclass
+class Media:
+    content: bytes
+    content_type: str = "application/octet-stream"
+
+
+class CaseInsensitiveHeaders(dict):
+    def __init__(self, headers: Mapping[str, str]) -> None:
+        super().__init__((k.lower(), v) for k, v in headers.items())
+
+    def get(self, key: str, default: Any = None) -> Any:  # type: ignore[override]
+        return super().get(key.lower(), default)
+
+
+class ChannelAdapter:
+    provider: ClassVar[str] = ""
+    label: ClassVar[str] = ""
+    identity_kind: ClassVar[str] = ""
+    # Secret names the account needs, in the order the UI and the CLI ask for them.
+    secret_fields: ClassVar[tuple[str, ...]] = ()
+    required_secrets: ClassVar[tuple[str, ...]] = ()
+    config_fields: ClassVar[tuple[str, ...]] = ()
+    # Headers worth keeping with a stored webhook (never an Authorization header).
+    stored_headers: ClassVar[tuple[str, ...]] = ("content-type", "user-agent")
+    # True when the provider drops a repeated idempotency key, so an ambiguous
+    # failure (a read timeout) may be retried without risking a duplicate.
+    dedupes_retries: ClassVar[bool] = False
+    # Pull channels (IMAP) set this and implement poll().
+    polls: ClassVar[bool] = False
+
+    def __init__(self, account: Any) -> None:
+        self.account = account
+
+    # --- configuration helpers ------------------------------------------------------
+
+    @property
+    def secrets(self) -> dict[str, Any]:
+        return self.account.secrets
+
+    def config(self, name: str, default: Any = None) -> Any:
+        return (self.account.config or {}).get(name, default)
+
+    @classmethod
+    def validate_settings(cls, *, secrets: dict[str, Any], config: dict[str, Any]) -> list[str]:
+        """Problems with an account's settings, for the API / CLI to report (empty when fine)."""
+        return [f"{name} is required" for name in cls.required_secrets if not secrets.get(name)]
+
+    # --- the interface --------------------------------------------------------------
+
+    def verify(self, headers: Mapping[str, str], body: bytes) -> bool:
+        raise NotImplementedError
+
+    def handshake(self, params: Mapping[str, str]) -> HttpResponse | None:
+        """Answer a provider's GET verification; None means the provider has none (405)."""
+        return None
+
+    def parse(self, body: bytes) -> list[InboundEvent]:
+        raise NotImplementedError
+
+    def send(self, message: OutboundPayload, *, idempotency_key: str) -> SendResult:
+        raise NotImplementedError
+
+    def fetch_media(self, ref: str) -> Media:
+        raise NotImplementedError
+
+    def poll(self) -> list[bytes]:
+        raise NotImplementedError
+
+    def selected_headers(self, headers: Mapping[str, str]) -> dict[str, str]:
+        h = CaseInsensitiveHeaders(headers)
+        return {name: h[name] for name in self.stored_headers if name in h}
+
+
+# --- HTTP for adapters ------------------------------------------------------------------
+
+_local = threading.local()
+
+DEFAULT_TIMEOUT = httpx.Timeout(15.0, connect=5.0)
+
+
+def http_client() -> httpx.Client:
+    """One keep-alive client per thread and process (a forked worker child builds its own)."""
+    client = getattr(_local, "client", None)
+    if client is None or getattr(_local, "pid", None) != os.getpid():
+        client = httpx.Client(timeout=DEFAULT_TIMEOUT, follow_redirects=False)
+        _local.client, _local.pid = client, os.getpid()
+    return client
+
+
+def http_call(method: str, url: str, **kwargs: Any) -> httpx.Response:
+    """An HTTP request whose network failures become Transient/Permanent send errors.
+
+    A failure to connect never reached the provider (safe to retry); a read
+    timeout may have (ambiguous).
+    """
+    try:
+        return http_client().request(method, url, **kwargs)
+    except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
+        raise TransientSendError(f"could not connect: {type(exc).__name__}") from None
+    except httpx.TimeoutException as exc:
+        raise TransientSendError(f"no answer in time: {type(exc).__name__}", ambiguous=True) from None
+    except httpx.TransportError as exc:
+        raise TransientSendError(f"network error: {type(exc).__name__}", ambiguous=True) from None
+
+
+def retry_after_seconds(response: httpx.Response) -> float | None:
+    value = response.headers.get("retry-after")
+    try:
+        return float(value) if value else None
+    except ValueError:
+        return None

@@ -1,0 +1,11 @@
+from django.apps import AppConfig
+
+
+class ChannelsConfig(AppConfig):
+    name = "samphan.channels"
+    label = "channels"
+    verbose_name = "Channels"
+
+    def ready(self) -> None:
+        # Connects the worker_ready sweep (events left "received" by a killed worker).
+        from samphan.channels import tasks  # noqa: F401

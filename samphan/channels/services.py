@@ -1,0 +1,220 @@
+"""Writes for channels: accounts and their secrets, the webhook store, retries, outbound messages."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import uuid
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+
+from samphan.channels.adapters import adapter_class
+from samphan.channels.adapters.base import InboundEvent, OutboundPayload
+from samphan.channels.crypto import secrets_rotate
+from samphan.channels.models import ChannelAccount, OutboundMessage, WebhookEvent
+from samphan.core.audit import audit_record
+from samphan.core.errors import Conflict, ValidationFailed
+
+logger = logging.getLogger("samphan.channels")
+
+# --- accounts ------------------------------------------------------------------------------
+
+
+def public_base_url() -> str:
+    """Where providers reach this install: SAMPHAN_PUBLIC_URL (https://crm.example.com)."""
+    return (os.environ.get("SAMPHAN_PUBLIC_URL") or getattr(settings, "SAMPHAN_PUBLIC_URL", "")
+            or "http://127.0.0.1:8000").rstrip("/")
+
+
+def webhook_path(account: ChannelAccount) -> str:
+    return f"/webhooks/{account.provider}/{account.uuid}"
+
+
+def webhook_url(account: ChannelAccount) -> str:
+    return public_base_url() + webhook_path(account)
+
+
+@transaction.atomic
+def channel_account_create(*, workspace: Any, provider: str, name: str, secrets: dict[str, Any],
+                           config: dict[str, Any] | None = None, actor: Any = None,
+                           via: str = "system") -> ChannelAccount:
+    cls = adapter_class(provider)
+    name = (name or "").strip()
+    if not name:
+        raise ValidationFailed("a channel account needs a name")
+    config = {k: v for k, v in (config or {}).items() if v not in (None, "")}
+    unknown = set(secrets) - set(cls.secret_fields)
+    if unknown:
+        raise ValidationFailed(f"unknown secrets for {provider}: {', '.join(sorted(unknown))}")
+    problems = cls.validate_settings(secrets=secrets, config=config)
+    if problems:
+        raise ValidationFailed("; ".join(problems), details=problems)
+    account = ChannelAccount(workspace_id=getattr(workspace, "pk", workspace), provider=provider, name=name,
+                             config=config,
+                             created_by=actor if getattr(actor, "is_authenticated", False) else None)
+    account.set_secrets(secrets)
+    account.save()
+    # The audit log names which secrets were set, never their values.
+    audit_record(workspace=workspace, action="channel.created", actor=actor, via=via, target=account,
+                 summary=f"{cls.label or provider}: {name}",
+                 changes={"provider": provider, "secrets_set": sorted(k for k, v in secrets.items() if v),
+                          "config": config})
+    return account
+
+
+@transaction.atomic
+def channel_account_update(*, account: ChannelAccount, name: str | None = None,
+                           secrets: dict[str, Any] | None = None, config: dict[str, Any] | None = None,
+                           is_active: bool | None = None, actor: Any = None, via: str = "system") -> ChannelAccount:
+    account = ChannelAccount.objects.select_for_update().get(pk=account.pk)
+    changes: dict[str, Any] = {}
+    if name is not None and name.strip() and name.strip() != account.name:
+        changes["name"] = [account.name, name.strip()]
+        account.name = name.strip()
+    if config is not None:
+        merged = {**account.config, **config}
+        merged = {k: v for k, v in merged.items() if v not in (None, "")}
+        if merged != account.config:
+            changes["config"] = [account.config, merged]
+            account.config = merged
+    if secrets:
+        cls = adapter_class(account.provider)
+        unknown = set(secrets) - set(cls.secret_fields)
+        if unknown:
+            raise ValidationFailed(f"unknown secrets for {account.provider}: {', '.join(sorted(unknown))}")
+        account.set_secrets({**account.secrets, **secrets})
+        changes["secrets_set"] = sorted(k for k, v in secrets.items() if v)
+    if is_active is not None and is_active != account.is_active:
+        changes["is_active"] = [account.is_active, is_active]
+        account.is_active = is_active
+    if changes:
+        account.save()
+        audit_record(workspace=account.workspace_id, action="channel.updated", actor=actor, via=via,
+                     target=account, summary=account.name, changes=changes)
+    return account
+
+
+def channel_secrets_rotate_all() -> int:
+    """Re-encrypt every account's secrets under the first SAMPHAN_ENCRYPTION_KEY."""
+    count = 0
+    for account in ChannelAccount.objects.exclude(secrets_ciphertext="").only("id", "secrets_ciphertext"):
+        rotated = secrets_rotate(account.secrets_ciphertext)
+        ChannelAccount.objects.filter(pk=account.pk).update(secrets_ciphertext=rotated)
+        count += 1
+    return count
+
+
+# --- the webhook store -------------------------------------------------------------------------
+
+
+def webhook_store(*, account: ChannelAccount, body: bytes, headers: Mapping[str, str],
+                  adapter: Any = None) -> WebhookEvent:
+    """Keep a verified webhook body and queue it for processing once the row is committed.
+
+    A body that is not even JSON is kept too, already failed with its reason, so
+    an admin sees it (and can retry it after a fix) — never a 500, never dropped.
+    """
+    from samphan.channels.adapters import get_adapter
+
+    adapter = adapter or get_adapter(account)
+    status, reason = WebhookEvent.Status.RECEIVED, ""
+    try:
+        json.loads(body)
+    except (UnicodeDecodeError, ValueError) as exc:
+        status, reason = WebhookEvent.Status.FAILED, f"the body is not JSON: {' '.join(str(exc).split())[:200]}"
+    with transaction.atomic():
+        event = WebhookEvent.objects.create(
+            workspace_id=account.workspace_id, channel_account=account, body=body,
+            headers=adapter.selected_headers(headers), status=status, failure_reason=reason,
+        )
+        if status == WebhookEvent.Status.RECEIVED:
+            transaction.on_commit(lambda: webhook_enqueue(event.pk))
+    if status == WebhookEvent.Status.FAILED:
+        logger.warning("webhook %s for channel %s kept as failed: %s", event.pk, account.pk, reason)
+    return event
+
+
+def webhook_enqueue(event_id: int | None) -> None:
+    """Send the processing task; if the broker is down the event stays "received" for the sweep."""
+    from samphan.channels.tasks import process_webhook_events
+
+    try:
+        process_webhook_events.delay(event_id)
+    except Exception:
+        logger.exception("could not queue webhook event %s; the worker's sweep will pick it up", event_id)
+
+
+@transaction.atomic
+def webhook_event_retry(*, event: WebhookEvent, actor: Any = None, via: str = "system") -> WebhookEvent:
+    event = WebhookEvent.objects.select_for_update().get(pk=event.pk)
+    if event.status != WebhookEvent.Status.FAILED:
+        raise Conflict(f"only failed events can be retried (this one is {event.status})")
+    previous = event.failure_reason
+    event.status, event.failure_reason, event.processed_at = WebhookEvent.Status.RECEIVED, "", None
+    event.save(update_fields=["status", "failure_reason", "processed_at"])
+    audit_record(workspace=event.workspace_id, action="webhook.retried", actor=actor, via=via, target=event,
+                 summary=f"webhook #{event.pk}", changes={"previous_reason": previous[:500]})
+    transaction.on_commit(lambda: webhook_enqueue(event.pk))
+    return event
+
+
+# --- who consumes inbound events -----------------------------------------------------------------
+
+# fn(account, events) runs inside the processing transaction; the inbox registers
+# one (conversations), later apps (listening, loyalty) may add theirs.
+INBOUND_CONSUMERS: list[Callable[[ChannelAccount, list[InboundEvent]], Any]] = []
+
+
+def register_inbound_consumer(fn: Callable[[ChannelAccount, list[InboundEvent]], Any]) -> Callable:
+    if fn not in INBOUND_CONSUMERS:
+        INBOUND_CONSUMERS.append(fn)
+    return fn
+
+
+# --- outbound ----------------------------------------------------------------------------------
+
+
+def outbound_enqueue(*, account: ChannelAccount, to: str, payload: OutboundPayload | dict[str, Any],
+                     idempotency_key: str | None = None, reply_token: str = "") -> tuple[OutboundMessage, bool]:
+    """Create the outbound row (or find the one with this idempotency key) and send it after commit.
+
+    Returns (message, created). The caller's transaction decides: if it rolls
+    back, nothing is sent.
+    """
+    data = payload if isinstance(payload, dict) else {"text": payload.text, "attachments": payload.attachments,
+                                                         "comment_id": payload.comment_id}
+    key = idempotency_key or uuid.uuid4().hex
+    existing = OutboundMessage.objects.filter(idempotency_key=key).first()
+    if existing is not None:
+        if existing.workspace_id != account.workspace_id:
+            raise Conflict("this idempotency key is already in use")
+        return existing, False
+    try:
+        with transaction.atomic():
+            message = OutboundMessage.objects.create(
+                workspace_id=account.workspace_id, channel_account=account, idempotency_key=key, to=to,
+                payload={k: v for k, v in data.items() if v}, reply_token=reply_token or "",
+            )
+    except IntegrityError:
+        existing = OutboundMessage.objects.get(idempotency_key=key)
+        if existing.workspace_id != account.workspace_id:
+            raise Conflict("this idempotency key is already in use") from None
+        return existing, False
+    transaction.on_commit(lambda: outbound_dispatch(message.pk))
+    return message, True
+
+
+def outbound_dispatch(outbound_id: int, countdown: float | None = None) -> None:
+    from samphan.channels.tasks import send_outbound
+
+    try:
+        if countdown:
+            send_outbound.apply_async((outbound_id,), countdown=countdown)
+        else:
+            send_outbound.delay(outbound_id)
+    except Exception:
+        logger.exception("could not queue outbound message %s; the sweep will send it", outbound_id)

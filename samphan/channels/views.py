@@ -1,0 +1,55 @@
+"""The webhook endpoint every push channel calls: /webhooks/<provider>/<account uuid>.
+
+Verify the signature on the raw bytes, store the body, answer 200 — nothing
+else happens in the request (processing runs in the worker). A bad signature
+gets 401 and nothing is stored; an unknown account 404.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from django.http import HttpRequest, HttpResponse
+from django.views.decorators.csrf import csrf_exempt
+
+from samphan.channels.adapters import adapter_paths, get_adapter
+from samphan.channels.crypto import SecretsUnavailable
+from samphan.channels.models import ChannelAccount
+from samphan.channels.services import webhook_store
+
+logger = logging.getLogger("samphan.channels")
+
+MAX_BODY = 2 * 1024 * 1024  # LINE and Facebook send far less; larger is not a webhook
+
+
+def _text(body: str, status: int) -> HttpResponse:
+    return HttpResponse(body, status=status, content_type="text/plain")
+
+
+@csrf_exempt
+def webhook(request: HttpRequest, provider: str, account_uuid) -> HttpResponse:
+    if provider not in adapter_paths():
+        return _text("unknown provider", 404)
+    account = (ChannelAccount.objects.filter(uuid=account_uuid, provider=provider, is_active=True)
+               .only("id", "workspace_id", "provider", "secrets_ciphertext", "config").first())
+    if account is None:
+        return _text("unknown channel account", 404)
+    adapter = get_adapter(account)
+    try:
+        if request.method == "GET":
+            response = adapter.handshake(request.GET)
+            return response if response is not None else _text("method not allowed", 405)
+        if request.method != "POST":
+            return _text("method not allowed", 405)
+        if int(request.headers.get("Content-Length") or 0) > MAX_BODY:
+            return _text("body too large", 413)
+        body = request.body
+        if not adapter.verify(request.headers, body):
+            logger.warning("webhook for channel %s: bad signature from %s", account.pk,
+                           request.META.get("REMOTE_ADDR", "?"))
+            return _text("bad signature", 401)
+    except SecretsUnavailable as exc:
+        logger.error("webhook for channel %s: %s", account.pk, exc.message)
+        return _text("channel secrets unavailable", 503)
+    webhook_store(account=account, body=body, headers=request.headers, adapter=adapter)
+    return _text("OK", 200)

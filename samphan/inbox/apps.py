@@ -1,0 +1,14 @@
+from django.apps import AppConfig
+
+
+class InboxConfig(AppConfig):
+    name = "samphan.inbox"
+    label = "inbox"
+    verbose_name = "Inbox"
+
+    def ready(self) -> None:
+        from samphan.channels.services import register_inbound_consumer
+        from samphan.inbox import selectors  # noqa: F401  registers the "conversations" 360 section
+        from samphan.inbox.ingest import ingest_inbound
+
+        register_inbound_consumer(ingest_inbound)

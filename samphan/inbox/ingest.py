@@ -1,0 +1,250 @@
+"""Inbound channel events → customers, conversations and messages. Registered as a channels consumer.
+
+Runs inside the processing transaction, a batch at a time, with a fixed number
+of queries per batch for the common case (known customers, active
+conversations): look up dedupe keys, identities and active conversations with
+one query each, lock those conversations, insert the messages in one
+statement, update the conversations in one statement.
+
+Identity resolution is exact: a sender whose identity (LINE user id, PSID, ...)
+is known in the workspace links to that customer; an unknown one gets a new
+customer through customers.services.customer_resolve_or_create. Nobody is
+merged here; similar-looking customers are left to duplicate detection.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import defaultdict
+from dataclasses import asdict
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from samphan.channels.adapters.base import InboundEvent
+from samphan.channels.models import ChannelContact
+from samphan.core.errors import Conflict
+from samphan.customers.identity import normalise_identity
+from samphan.customers.models import Identity
+from samphan.customers.services import customer_find_by_identity, customer_resolve_or_create
+from samphan.inbox.assignment import route
+from samphan.inbox.models import AssignmentRule, Conversation, Message
+
+ACTIVE = (Conversation.Status.OPEN, Conversation.Status.PENDING)
+# LINE's reply token lives about a minute from the event; we stop offering it a little earlier.
+REPLY_TOKEN_TTL = timedelta(seconds=50)
+_CHUNK = 900  # stays under SQLite's bound-parameter limit
+
+
+def reopen_window() -> timedelta:
+    raw = os.environ.get("SAMPHAN_INBOX_REOPEN_SECONDS") or getattr(settings, "SAMPHAN_INBOX_REOPEN_SECONDS", 0)
+    return timedelta(seconds=int(raw or 0))
+
+
+def preview_of(kind: str, text: str, attachments: list[Any] | None = None) -> str:
+    if text:
+        return " ".join(text.split())[:200]
+    if kind in ("text", "comment", "postback"):
+        return ""
+    return f"[{kind}]"
+
+
+def _chunks(values: list[Any]) -> list[list[Any]]:
+    return [values[i:i + _CHUNK] for i in range(0, len(values), _CHUNK)]
+
+
+# --- customers ------------------------------------------------------------------------
+
+
+def resolve_customers(*, workspace_id: int, senders: dict[tuple[str, str], str]) -> dict[tuple[str, str], int]:
+    """(identity kind, raw value) → customer id, creating customers for unknown identities.
+
+    Known identities are read in one query per kind; unknown ones go through
+    customer_resolve_or_create (which normalises, creates the customer and its
+    identity, and writes the audit entry).
+    """
+    normalised: dict[tuple[str, str], tuple[str, str]] = {}
+    for kind, value in senders:
+        norm = normalise_identity(kind, value)
+        normalised[(kind, value)] = (norm.kind, norm.value)
+    by_kind: dict[str, list[str]] = defaultdict(list)
+    for kind, value in set(normalised.values()):
+        by_kind[kind].append(value)
+    found: dict[tuple[str, str], int] = {}
+    for kind, values in by_kind.items():
+        for chunk in _chunks(values):
+            for value, customer_id in (Identity.objects.filter(workspace_id=workspace_id, kind=kind, value__in=chunk)
+                                       .values_list("value", "customer_id")):
+                found[(kind, value)] = customer_id
+    result: dict[tuple[str, str], int] = {}
+    for key, norm in normalised.items():
+        if norm not in found:
+            found[norm] = _create_customer(workspace_id=workspace_id, kind=norm[0], value=norm[1],
+                                           display_name=senders[key])
+        result[key] = found[norm]
+    return result
+
+
+def _create_customer(*, workspace_id: int, kind: str, value: str, display_name: str) -> int:
+    fields = {"display_name": display_name[:255]} if display_name else {}
+    try:
+        customer, _ = customer_resolve_or_create(workspace=workspace_id, identities={kind: value}, via="worker",
+                                                 **fields)
+    except Conflict:
+        # Another worker created this identity a moment ago: link to theirs.
+        customer = customer_find_by_identity(workspace=workspace_id, kind=kind, value=value)
+        if customer is None:
+            raise
+    return customer.pk
+
+
+# --- conversations ----------------------------------------------------------------------
+
+
+def _open_conversation(*, account: Any, thread_key: str, contact_id: str, customer_id: int,
+                       first: InboundEvent, rules: list[AssignmentRule] | None) -> Conversation:
+    """The active conversation of a thread: reopened (within the window), or new and routed."""
+    window = reopen_window()
+    if window:
+        recent = (Conversation.objects.select_for_update()
+                  .filter(channel_account=account, thread_key=thread_key, status=Conversation.Status.RESOLVED,
+                          resolved_at__gte=timezone.now() - window)
+                  .order_by("-resolved_at", "-id").first())
+        if recent is not None:
+            recent.status, recent.reopened_at = Conversation.Status.OPEN, timezone.now()
+            recent.save(update_fields=["status", "reopened_at", "updated_at"])
+            return recent
+    try:
+        with transaction.atomic():
+            conversation = Conversation.objects.create(
+                workspace_id=account.workspace_id, channel_account=account, customer_id=customer_id,
+                thread_key=thread_key, contact_id=contact_id, status=Conversation.Status.OPEN,
+                last_message_at=first.occurred_at, created_at=first.occurred_at,
+            )
+    except IntegrityError:
+        # Opened by a concurrent batch for the same thread: use that one.
+        return Conversation.objects.select_for_update().get(channel_account=account, thread_key=thread_key,
+                                                            status__in=ACTIVE)
+    ChannelContact.objects.get_or_create(
+        channel_account=account, external_id=contact_id,
+        defaults={"workspace_id": account.workspace_id, "customer_id": customer_id,
+                  "display_name": first.sender.display_name[:255]})
+    if rules:
+        rule = route(rules=rules, account=account, text=first.text)
+        if rule is not None:
+            from samphan.inbox.services import conversation_route_to_team
+
+            conversation_route_to_team(conversation=conversation, team=rule.team, rule=rule)
+    return conversation
+
+
+def _contact_of(event: InboundEvent) -> str:
+    return event.sender.value
+
+
+# --- the consumer -------------------------------------------------------------------------
+
+
+def ingest_inbound(account: Any, events: list[InboundEvent]) -> dict[str, int]:
+    """Store a batch of normalised events of one channel account. Idempotent."""
+    workspace_id = account.workspace_id
+    messages: list[InboundEvent] = []
+    seen: set[str] = set()
+    for event in events:
+        if event.is_message and event.dedupe_key not in seen:
+            seen.add(event.dedupe_key)
+            messages.append(event)
+    if messages:
+        existing: set[str] = set()
+        for chunk in _chunks([e.dedupe_key for e in messages]):
+            existing.update(Message.objects.filter(channel_account=account, dedupe_key__in=chunk)
+                            .values_list("dedupe_key", flat=True))
+        messages = [e for e in messages if e.dedupe_key not in existing]
+    follows = [e for e in events if e.kind in ("follow", "unfollow")]
+    if not messages and not follows:
+        return {"messages": 0, "follows": 0}
+
+    senders: dict[tuple[str, str], str] = {}
+    for event in messages + follows:
+        key = (event.sender.kind, event.sender.value)
+        senders[key] = senders.get(key) or event.sender.display_name
+    customers = resolve_customers(workspace_id=workspace_id, senders=senders)
+
+    if follows:
+        _apply_follows(account, follows, customers)
+    if messages:
+        _append_messages(account, messages, customers)
+    return {"messages": len(messages), "follows": len(follows)}
+
+
+def _apply_follows(account: Any, follows: list[InboundEvent], customers: dict[tuple[str, str], int]) -> None:
+    for event in sorted(follows, key=lambda e: e.occurred_at):
+        customer_id = customers[(event.sender.kind, event.sender.value)]
+        contact, _ = ChannelContact.objects.select_for_update().get_or_create(
+            channel_account=account, external_id=event.sender.value,
+            defaults={"workspace_id": account.workspace_id, "customer_id": customer_id,
+                      "display_name": event.sender.display_name[:255]})
+        # Only a newer event changes the state: a redelivered or late one is a no-op.
+        if contact.state_changed_at is None or event.occurred_at > contact.state_changed_at:
+            contact.following = event.kind == "follow"
+            contact.state_changed_at = event.occurred_at
+            contact.save(update_fields=["following", "state_changed_at"])
+
+
+def _append_messages(account: Any, messages: list[InboundEvent], customers: dict[tuple[str, str], int]) -> None:
+    by_thread: dict[str, list[InboundEvent]] = defaultdict(list)
+    for event in sorted(messages, key=lambda e: e.occurred_at):
+        by_thread[event.thread_key or event.sender.value].append(event)
+
+    active: dict[str, Conversation] = {}
+    for chunk in _chunks(list(by_thread)):
+        for conversation in (Conversation.objects.select_for_update()
+                             .filter(channel_account=account, thread_key__in=chunk, status__in=ACTIVE)
+                             .order_by("id")):
+            active[conversation.thread_key] = conversation
+    missing = [t for t in by_thread if t not in active]
+    if missing:
+        rules = list(AssignmentRule.objects.filter(workspace_id=account.workspace_id, is_active=True)
+                     .select_related("team").order_by("position", "id"))
+        for thread_key in missing:
+            first = by_thread[thread_key][0]
+            active[thread_key] = _open_conversation(
+                account=account, thread_key=thread_key, contact_id=_contact_of(first),
+                customer_id=customers[(first.sender.kind, first.sender.value)], first=first, rules=rules)
+
+    rows: list[Message] = []
+    for thread_key, thread_events in by_thread.items():
+        conversation = active[thread_key]
+        for event in thread_events:
+            rows.append(Message(
+                workspace_id=account.workspace_id, conversation=conversation, channel_account=account,
+                direction=Message.Direction.IN, kind=event.message_type[:16], text=event.text,
+                attachments=[asdict(a) for a in event.attachments], meta=event.meta,
+                dedupe_key=event.dedupe_key[:255], external_id=event.external_id[:255],
+                reply_token=event.reply_token,
+                reply_token_expires_at=event.occurred_at + REPLY_TOKEN_TTL if event.reply_token else None,
+                reply_to=event.reply_to[:255], webhook_event_id=event.webhook_event_id,
+                created_at=event.occurred_at,
+            ))
+        last = thread_events[-1]
+        conversation.message_count += len(thread_events)
+        if last.occurred_at >= conversation.last_message_at or conversation.message_count == len(thread_events):
+            conversation.last_message_at = last.occurred_at
+            conversation.last_message_preview = preview_of(last.message_type, last.text)
+            conversation.last_message_direction = Message.Direction.IN
+        conversation.last_inbound_at = max(conversation.last_inbound_at or last.occurred_at, last.occurred_at)
+        if conversation.waiting_since is None:
+            conversation.waiting_since = thread_events[0].occurred_at
+        if conversation.status == Conversation.Status.PENDING:
+            conversation.status = Conversation.Status.OPEN
+    Message.objects.bulk_create(rows, batch_size=500)
+    now = timezone.now()
+    conversations = list({c.pk: c for c in active.values()}.values())
+    for conversation in conversations:
+        conversation.updated_at = now
+    Conversation.objects.bulk_update(
+        conversations, ["message_count", "last_message_at", "last_message_preview", "last_message_direction",
+                        "last_inbound_at", "waiting_since", "status", "updated_at"], batch_size=500)

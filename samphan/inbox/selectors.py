@@ -1,0 +1,209 @@
+"""Reads for the inbox. Every function takes the workspace first.
+
+The conversation list is keyset-paginated on (last_message_at, id) — newest
+activity first — and every filter has an index that starts with the workspace
+and ends with that order, so a page costs the same on the first page and the
+thousandth, with a million conversations (benchmarks/inbox_list.py).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.db.models import Exists, OuterRef, Prefetch, Q
+
+from samphan.core.errors import ValidationFailed
+from samphan.core.scoping import get_scoped_or_404
+from samphan.customers.selectors import register_360_section
+from samphan.inbox.models import (
+    CannedReply,
+    Conversation,
+    ConversationLabel,
+    Label,
+    Message,
+    Note,
+    ReportingEvent,
+)
+
+MAX_PAGE = 100
+
+
+@dataclass
+class ConversationFilters:
+    status: str = ""  # open / pending / resolved / active (open + pending); empty: all
+    channel_account_id: int | None = None
+    provider: str = ""
+    assignee: str = ""  # a user id, "me" or "none"
+    team: str = ""  # a team id or "none"
+    label: str = ""
+    customer_id: int | None = None
+
+
+def encode_cursor(last_message_at: datetime, pk: int) -> str:
+    return base64.urlsafe_b64encode(f"{last_message_at.isoformat()}|{pk}".encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, int]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        stamp, pk = raw.rsplit("|", 1)
+        return datetime.fromisoformat(stamp), int(pk)
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        raise ValidationFailed("invalid cursor") from None
+
+
+def _filtered(workspace: Any, f: ConversationFilters, *, user_id: int | None) -> Any:
+    ws_id = getattr(workspace, "pk", workspace)
+    qs = Conversation.objects.filter(workspace_id=ws_id)
+    if f.status == "active":
+        qs = qs.filter(status__in=[Conversation.Status.OPEN, Conversation.Status.PENDING])
+    elif f.status:
+        if f.status not in Conversation.Status.values:
+            raise ValidationFailed(f"unknown status {f.status!r}; one of {', '.join(Conversation.Status.values)}, active")
+        qs = qs.filter(status=f.status)
+    if f.channel_account_id:
+        qs = qs.filter(channel_account_id=f.channel_account_id)
+    if f.provider:
+        qs = qs.filter(channel_account__provider=f.provider)
+    if f.assignee == "none":
+        qs = qs.filter(assignee__isnull=True)
+    elif f.assignee == "me":
+        qs = qs.filter(assignee_id=user_id)
+    elif f.assignee:
+        try:
+            qs = qs.filter(assignee_id=int(f.assignee))
+        except ValueError:
+            raise ValidationFailed("assignee is a user id, me or none") from None
+    if f.team == "none":
+        qs = qs.filter(team__isnull=True)
+    elif f.team:
+        try:
+            qs = qs.filter(team_id=int(f.team))
+        except ValueError:
+            raise ValidationFailed("team is a team id or none") from None
+    if f.label:
+        label_id = Label.objects.filter(workspace_id=ws_id, name=f.label).values_list("pk", flat=True).first()
+        if label_id is None:
+            return qs.none()
+        qs = qs.filter(Exists(ConversationLabel.objects.filter(conversation=OuterRef("pk"), label_id=label_id)))
+    if f.customer_id:
+        qs = qs.filter(customer_id=f.customer_id)
+    return qs
+
+
+_LIST_FIELDS = (
+    "id", "status", "message_count", "last_message_at", "last_message_preview", "last_message_direction",
+    "waiting_since", "created_at", "resolved_at", "customer_id", "channel_account_id", "assignee_id", "team_id",
+    "customer__first_name", "customer__last_name", "customer__display_name", "customer__email", "customer__phone",
+    "channel_account__name", "channel_account__provider", "assignee__email", "assignee__display_name",
+    "team__name",
+)
+
+
+def _customer_name(row: dict[str, Any]) -> str:
+    full = " ".join(p for p in (row["customer__first_name"], row["customer__last_name"]) if p)
+    return (row["customer__display_name"] or full or row["customer__email"] or row["customer__phone"]
+            or f"#{row['customer_id']}")
+
+
+def conversation_list(*, workspace: Any, filters: ConversationFilters | None = None, cursor: str = "",
+                      limit: int = 25, user_id: int | None = None) -> dict[str, Any]:
+    """A page of conversations, newest activity first: {"items": [...], "next_cursor": str | None}. Two queries."""
+    f = filters or ConversationFilters()
+    limit = max(1, min(int(limit or 25), MAX_PAGE))
+    qs = _filtered(workspace, f, user_id=user_id)
+    if cursor:
+        at, pk = decode_cursor(cursor)
+        # The first condition bounds the index range; the second breaks ties on the same instant.
+        qs = qs.filter(Q(last_message_at__lte=at) & (Q(last_message_at__lt=at) | Q(id__lt=pk)))
+    rows = list(qs.order_by("-last_message_at", "-id").values(*_LIST_FIELDS)[:limit + 1])
+    more = len(rows) > limit
+    rows = rows[:limit]
+    labels: dict[int, list[str]] = defaultdict(list)
+    if rows:
+        for conversation_id, name in (ConversationLabel.objects.filter(conversation_id__in=[r["id"] for r in rows])
+                                      .order_by("label__name").values_list("conversation_id", "label__name")):
+            labels[conversation_id].append(name)
+    items = [{
+        "id": r["id"],
+        "status": r["status"],
+        "customer": {"id": r["customer_id"], "name": _customer_name(r)},
+        "channel": {"id": r["channel_account_id"], "name": r["channel_account__name"],
+                    "provider": r["channel_account__provider"]},
+        "assignee": ({"id": r["assignee_id"], "name": r["assignee__display_name"] or r["assignee__email"]}
+                     if r["assignee_id"] else None),
+        "team": {"id": r["team_id"], "name": r["team__name"]} if r["team_id"] else None,
+        "labels": labels.get(r["id"], []),
+        "message_count": r["message_count"],
+        "last_message_at": r["last_message_at"],
+        "last_message_preview": r["last_message_preview"],
+        "last_message_direction": r["last_message_direction"],
+        "waiting_since": r["waiting_since"],
+        "created_at": r["created_at"],
+        "resolved_at": r["resolved_at"],
+    } for r in rows]
+    next_cursor = encode_cursor(rows[-1]["last_message_at"], rows[-1]["id"]) if more and rows else None
+    return {"items": items, "next_cursor": next_cursor}
+
+
+def conversation_get(*, workspace: Any, conversation_id: int) -> Conversation:
+    return get_scoped_or_404(Conversation.objects.select_related("customer", "channel_account", "assignee", "team"),
+                             workspace, pk=conversation_id)
+
+
+def conversation_detail(*, workspace: Any, conversation_id: int, messages: int = 100) -> dict[str, Any]:
+    """The conversation, its latest messages (oldest first, with delivery status), notes and labels."""
+    conversation = conversation_get(workspace=workspace, conversation_id=conversation_id)
+    recent = list(Message.objects.filter(conversation=conversation).select_related("outbound", "author")
+                  .order_by("-created_at", "-id")[:max(1, min(messages, 500))])
+    recent.reverse()
+    notes = list(Note.objects.filter(conversation=conversation).select_related("author")
+                 .prefetch_related(Prefetch("mentions")).order_by("created_at", "id"))
+    labels = list(Label.objects.filter(conversationlabel__conversation=conversation).order_by("name")
+                  .values_list("name", flat=True))
+    return {"conversation": conversation, "messages": recent, "notes": notes, "labels": labels}
+
+
+def delivery_of(message: Message) -> dict[str, Any] | None:
+    out = message.outbound
+    if out is None:
+        return None
+    return {"status": out.status, "attempts": out.attempts, "error": out.last_error, "method": out.method,
+            "provider_message_id": out.provider_message_id, "sent_at": out.sent_at}
+
+
+def canned_replies(*, workspace: Any) -> Any:
+    return CannedReply.objects.for_workspace(workspace).order_by("shortcut")
+
+
+def reporting_events(*, workspace: Any, kind: str = "", since: datetime | None = None,
+                     until: datetime | None = None, limit: int = 1000) -> Any:
+    qs = ReportingEvent.objects.for_workspace(workspace)
+    if kind:
+        qs = qs.filter(kind=kind)
+    if since:
+        qs = qs.filter(occurred_at__gte=since)
+    if until:
+        qs = qs.filter(occurred_at__lt=until)
+    return qs.order_by("occurred_at", "id")[:max(1, min(limit, 10000))]
+
+
+@register_360_section("conversations")
+def customer_conversations_section(workspace: Any, customer: Any) -> dict[str, Any]:
+    """The customer's latest conversations for the 360 page, in one query."""
+    rows = list(Conversation.objects.filter(workspace_id=getattr(workspace, "pk", workspace), customer_id=customer.pk)
+                .order_by("-last_message_at", "-id")
+                .values("id", "status", "message_count", "last_message_at", "last_message_preview",
+                        "channel_account__name", "channel_account__provider")[:6])
+    return {
+        "recent": [{"id": r["id"], "status": r["status"], "message_count": r["message_count"],
+                    "last_message_at": r["last_message_at"], "last_message_preview": r["last_message_preview"],
+                    "channel": r["channel_account__name"], "provider": r["channel_account__provider"]}
+                   for r in rows[:5]],
+        "more": len(rows) > 5,
+    }

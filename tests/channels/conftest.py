@@ -1,0 +1,59 @@
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+
+from samphan.channels.adapters import fake
+from samphan.channels.services import channel_account_create
+from tests.channels.helpers import (
+    FB_APP_SECRET,
+    FB_PAGE_ID,
+    FB_PAGE_TOKEN,
+    FB_VERIFY_TOKEN,
+    LINE_SECRET,
+    LINE_TOKEN,
+)
+
+
+@pytest.fixture(autouse=True)
+def _clean_fake_outbox():
+    fake.OUTBOX.clear()
+    fake.ATTEMPTS.clear()
+    yield
+    fake.OUTBOX.clear()
+    fake.ATTEMPTS.clear()
+
+
+@pytest.fixture
+def line_account(workspace):
+    return channel_account_create(workspace=workspace, provider="line", name="Baan Suan LINE OA",
+                                  secrets={"channel_secret": LINE_SECRET, "access_token": LINE_TOKEN})
+
+
+@pytest.fixture
+def facebook_account(workspace):
+    return channel_account_create(workspace=workspace, provider="facebook", name="Baan Suan Page",
+                                  secrets={"app_secret": FB_APP_SECRET, "page_access_token": FB_PAGE_TOKEN,
+                                           "verify_token": FB_VERIFY_TOKEN},
+                                  config={"page_id": FB_PAGE_ID})
+
+
+@pytest.fixture
+def fake_account(workspace):
+    return channel_account_create(workspace=workspace, provider="fake", name="Test channel",
+                                  secrets={"signing_secret": "fake-secret"})
+
+
+@pytest.fixture
+def provider_client() -> Client:
+    """What LINE / Facebook are to us: an anonymous HTTP client, CSRF enforced like in production."""
+    return Client(enforce_csrf_checks=True)
+
+
+@pytest.fixture
+def run_on_commit(django_capture_on_commit_callbacks):
+    """Run after-commit callbacks (the webhook's processing task, the outbound send) like a real commit would."""
+    def runner():
+        return django_capture_on_commit_callbacks(execute=True)
+
+    return runner

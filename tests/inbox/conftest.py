@@ -1,0 +1,9 @@
+# The inbox's tests use the channels' fixtures (accounts, provider client, on-commit runner).
+from tests.channels.conftest import (  # noqa: F401
+    _clean_fake_outbox,
+    facebook_account,
+    fake_account,
+    line_account,
+    provider_client,
+    run_on_commit,
+)
