@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "samphan.commerce",
     "samphan.analytics",
     "samphan.segments",
+    "samphan.imports",
     "samphan.channels",
     "samphan.inbox",
     "samphan.web",

@@ -1,0 +1,254 @@
+"""Bulk reads and writes for imports, one implementation per database vendor.
+
+The ORM writes one row per statement round trip; a million order rows need
+set-based SQL instead: lookups by external id with one parameter holding all
+keys (SQLite json_each, PostgreSQL = ANY(array)), ids reserved up front so
+order lines can point at orders before either is written, and inserts through
+executemany in one transaction (SQLite) or COPY (PostgreSQL).
+
+Everything here is scoped by the caller's SQL (always `workspace_id = %s`);
+table and column names come from the models' _meta, so a column added to a
+model later gets its Django default on insert.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import json
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+import polars as pl
+from django.db import connection, models
+from django.utils import timezone
+
+SQLITE_IN_CHUNK = 200_000  # keys per json_each parameter
+SQLITE_MAX_PARAMS = 32_766  # SQLite >= 3.32
+SQLITE_ROWS_PER_INSERT = 500
+SQLITE_IMPORT_CACHE_KIB = 256 * 1024
+
+
+def vendor() -> str:
+    return "postgresql" if connection.vendor == "postgresql" else "sqlite"
+
+
+def quote(name: str) -> str:
+    return connection.ops.quote_name(name)
+
+
+def table(model: type[models.Model]) -> str:
+    return quote(model._meta.db_table)
+
+
+def column(model: type[models.Model], field: str) -> str:
+    return quote(model._meta.get_field(field).column)
+
+
+def in_keys(sql_column: str) -> str:
+    """A WHERE fragment matching `sql_column` against one list-valued parameter."""
+    if vendor() == "postgresql":
+        return f"{sql_column} = ANY(%s)"
+    return f"{sql_column} IN (SELECT value FROM json_each(%s))"
+
+
+def keys_param(keys: Sequence[Any]) -> Any:
+    keys = list(keys)
+    if vendor() == "postgresql":
+        return keys
+    return json.dumps(keys, ensure_ascii=False)
+
+
+def fetch(sql: str, params: Sequence[Any]) -> list[tuple]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+def fetch_by_keys(sql: str, params_before: Sequence[Any], keys: Sequence[Any]) -> list[tuple]:
+    """Run `sql` (whose last parameter is the key list) in slices of keys."""
+    rows: list[tuple] = []
+    keys = list(keys)
+    step = len(keys) if vendor() == "postgresql" else SQLITE_IN_CHUNK
+    for start in range(0, len(keys), max(step, 1)):
+        rows.extend(fetch(sql, [*params_before, keys_param(keys[start:start + step])]))
+    return rows
+
+
+def scaled_sql(sql_column: str, places: int) -> str:
+    """A decimal column as an integer count of 10^-places (exact on both vendors)."""
+    if vendor() == "postgresql":
+        return f"({sql_column} * {10**places})::bigint"
+    # SQLite keeps decimals as NUMERIC (integer or double); ROUND undoes the binary fraction.
+    return f"CAST(ROUND({sql_column} * {10**places}) AS INTEGER)"
+
+
+def datetime_text_sql(sql_column: str) -> str:
+    """A datetime column as UTC text 'YYYY-MM-DD HH:MM:SS[.ffffff]'."""
+    if vendor() == "postgresql":
+        return f"to_char({sql_column} AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US')"
+    # Django stores UTC text in this very format; concatenating keeps the text (a
+    # bare column would go through Django's datetime converter, row by row).
+    return f"({sql_column} || '')"
+
+
+def datetime_text_to_us(expr: pl.Expr) -> pl.Expr:
+    """Parse datetime_text_sql() output into microseconds since the epoch."""
+    return expr.str.to_datetime("%Y-%m-%d %H:%M:%S%.f", time_unit="us", strict=False).dt.epoch("us")
+
+
+def datetime_value(us: pl.Expr) -> pl.Expr:
+    """Microseconds since the epoch (UTC) as the text each vendor stores or COPY reads."""
+    moment = pl.from_epoch(us, time_unit="us")
+    base = moment.dt.strftime("%Y-%m-%d %H:%M:%S")
+    micro = (us % 1_000_000).cast(pl.String).str.zfill(6)
+    if vendor() == "postgresql":
+        return pl.format("{}.{}+00:00", base, micro)
+    # Exactly Django's SQLite form (str(datetime)): the fraction only when non-zero,
+    # so text comparisons against ORM-written rows stay right.
+    return pl.when(us % 1_000_000 == 0).then(base).otherwise(pl.format("{}.{}", base, micro))
+
+
+def reserve_ids(model: type[models.Model], count: int) -> list[int]:
+    """`count` fresh primary keys, inside the caller's transaction."""
+    if count <= 0:
+        return []
+    pk = model._meta.pk.column
+    if vendor() == "postgresql":
+        rows = fetch(
+            "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+            [model._meta.db_table, pk, count],
+        )
+        return [r[0] for r in rows]
+    # SQLite: the write lock is held (BEGIN IMMEDIATE), so nobody else can take these.
+    # AUTOINCREMENT never reuses an id, so start above sqlite_sequence too.
+    (max_id,) = fetch(f"SELECT COALESCE(MAX({quote(pk)}), 0) FROM {table(model)}", [])[0]
+    seq = fetch("SELECT seq FROM sqlite_sequence WHERE name = %s", [model._meta.db_table])
+    start = max(max_id, seq[0][0] if seq else 0) + 1
+    return list(range(start, start + count))
+
+
+def _default_for(field: models.Field, now: datetime) -> Any:
+    if (getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False)
+            or field.default is timezone.now):
+        value: Any = now
+    else:
+        value = field.get_default()
+    return value
+
+
+def _copy_text(value: Any) -> Any:
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "t" if value else "f"
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, dict | list):
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, Decimal):
+        return str(value)
+    return value
+
+
+def _constant(field: models.Field, value: Any) -> Any:
+    """A default value in the form the vendor's bulk path takes."""
+    if vendor() == "postgresql":
+        return _copy_text(value)
+    if isinstance(field, models.JSONField):
+        return json.dumps(value, ensure_ascii=False)
+    prepared = field.get_db_prep_save(value, connection)
+    return str(prepared) if isinstance(prepared, Decimal) else prepared
+
+
+def insert_frame(model: type[models.Model], frame: pl.DataFrame) -> None:
+    """Insert every row of `frame` (columns named by db column) into the model's table.
+
+    Columns the frame leaves out get the field's default (auto_now fields: now).
+    Values must already be in their stored form (text for decimals and datetimes).
+    """
+    if frame.height == 0:
+        return
+    now = timezone.now()
+    constants = []
+    for field in model._meta.concrete_fields:
+        if field.column in frame.columns:
+            continue
+        value = _constant(field, _default_for(field, now))
+        if isinstance(value, bool):
+            value = int(value)
+        dtype = pl.Int64 if isinstance(value, int) else pl.Float64 if isinstance(value, float) else pl.String
+        constants.append(pl.lit(value, dtype=dtype).alias(field.column))
+    frame = frame.with_columns(constants) if constants else frame
+    columns = ", ".join(quote(c) for c in frame.columns)
+    if vendor() == "postgresql":
+        data = frame.write_csv(include_header=False, null_value="")
+        with connection.cursor() as cursor, cursor.cursor.copy(
+                f"COPY {table(model)} ({columns}) FROM STDIN WITH (FORMAT csv)") as copy:
+            copy.write(data)
+        return
+    # Several rows per INSERT: SQLite's per-statement cost (and AUTOINCREMENT's
+    # sqlite_sequence update) is paid once per statement, not once per row.
+    width = len(frame.columns)
+    per_statement = max(1, min(SQLITE_ROWS_PER_INSERT, SQLITE_MAX_PARAMS // width))
+    one = "(" + ", ".join(["%s"] * width) + ")"
+    flat = list(itertools.chain.from_iterable(frame.iter_rows(buffer_size=50_000)))
+    step = per_statement * width
+    full = len(flat) // step * step
+    with connection.cursor() as cursor:
+        if full:
+            cursor.executemany(
+                f"INSERT INTO {table(model)} ({columns}) VALUES {', '.join([one] * per_statement)}",
+                (flat[start:start + step] for start in range(0, full, step)),
+            )
+        if full < len(flat):
+            rest = flat[full:]
+            cursor.execute(
+                f"INSERT INTO {table(model)} ({columns}) VALUES {', '.join([one] * (len(rest) // width))}",
+                rest,
+            )
+
+
+@contextlib.contextmanager
+def bulk_session() -> Iterator[None]:
+    """Settings for a bulk import on this connection, put back afterwards.
+
+    SQLite: a larger page cache (the default 2 MB thrashes when a million
+    rows go into indexes in random key order). PostgreSQL needs nothing.
+    """
+    if vendor() != "sqlite":
+        yield
+        return
+    (previous,) = fetch("PRAGMA cache_size", [])[0]
+    with connection.cursor() as cursor:
+        cursor.execute(f"PRAGMA cache_size = -{SQLITE_IMPORT_CACHE_KIB}")
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(f"PRAGMA cache_size = {int(previous)}")
+
+
+def update_rows(model: type[models.Model], fields: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
+    """UPDATE by primary key; each row is (value for each field..., pk)."""
+    assignments = ", ".join(f"{quote(model._meta.get_field(f).column)} = %s" for f in fields)
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            f"UPDATE {table(model)} SET {assignments} WHERE {quote(model._meta.pk.column)} = %s",
+            list(rows),
+        )
+
+
+def delete_where_in(model: type[models.Model], field: str, keys: Sequence[Any]) -> None:
+    keys = list(keys)
+    if not keys:
+        return
+    step = len(keys) if vendor() == "postgresql" else SQLITE_IN_CHUNK
+    with connection.cursor() as cursor:
+        for start in range(0, len(keys), step):
+            cursor.execute(
+                f"DELETE FROM {table(model)} WHERE {in_keys(column(model, field))}",
+                [keys_param(keys[start:start + step])],
+            )
