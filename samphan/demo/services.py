@@ -6,6 +6,7 @@ import queue
 import threading
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -102,6 +103,19 @@ def _ensure_products(workspace: Any, name: str) -> Catalogue:
 
 def _ensure_tags(workspace: Any) -> dict[str, int]:
     return {name: Tag.objects.get_or_create(workspace=workspace, name=name)[0].pk for name in vocab.TAGS}
+
+
+def _prefetched(items: Iterator[Chunk]) -> Iterator[Chunk]:
+    """The same items, the next one computed in a thread while the caller works on this one.
+
+    NumPy and polars release the GIL, and so does SQLite while it steps, so
+    generating chunk n+1 overlaps with writing chunk n.
+    """
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="demo-generate") as pool:
+        upcoming = pool.submit(next, items, None)
+        while (item := upcoming.result()) is not None:
+            upcoming = pool.submit(next, items, None)
+            yield item
 
 
 def _load_in_parallel(chunks: Iterator[Chunk], *, load: Callable, reserve: Callable, loaders: int) -> None:
@@ -263,7 +277,7 @@ def demo_data_generate(
     with writer.session():
         loaders = writer.parallel_loaders(workers)
         if loaders == 1:
-            for chunk in chunks():
+            for chunk in _prefetched(chunks()):
                 load(chunk, None)  # ids reserved inside the chunk's transaction
         else:
             _load_in_parallel(chunks(), load=load, reserve=reserve, loaders=loaders)
