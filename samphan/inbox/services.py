@@ -58,6 +58,8 @@ def canned_validate(body: str) -> None:
     if not body.strip():
         raise ValidationFailed("a canned reply needs a body")
     for token in Lexer(body).tokenize():
+        if token.token_type == TokenType.TEXT and ("{{" in token.contents or "{%" in token.contents):
+            raise ValidationFailed("the canned reply has an unclosed {{ or {%")
         if token.token_type == TokenType.BLOCK:
             name = token.contents.split()[0] if token.contents.split() else ""
             if name not in ALLOWED_TAGS:

@@ -1,0 +1,131 @@
+"""Inbound processing: identity resolution, the conversation rule, follow state, batching, idempotency."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from samphan.channels.models import ChannelContact, WebhookEvent
+from samphan.channels.processing import process_pending
+from samphan.customers.models import Customer
+from samphan.customers.services import customer_create
+from samphan.inbox.models import Conversation, Message
+from samphan.inbox.services import conversation_set_status
+from tests.channels.helpers import LINE_USER, fixture, line_text_event, now_ms, post_line
+
+pytestmark = pytest.mark.django_db
+
+
+def _send(client, account, *events):
+    assert post_line(client, account, {"destination": "U0", "events": list(events)}).status_code == 200
+
+
+def test_follow_then_unfollow_and_late_redelivery(provider_client, line_account, run_on_commit):
+    with run_on_commit():
+        _send(provider_client, line_account, *fixture("line", "follow")["events"])
+        _send(provider_client, line_account, *fixture("line", "unfollow")["events"])
+        _send(provider_client, line_account, *fixture("line", "follow")["events"])  # redelivered, older
+    contact = ChannelContact.objects.get()
+    assert contact.following is False and contact.external_id == LINE_USER
+    assert Customer.objects.count() == 1 and Message.objects.count() == 0
+
+
+def test_existing_customer_is_linked_not_duplicated(provider_client, line_account, run_on_commit, workspace):
+    known = customer_create(workspace=workspace, first_name="Anna", identities={"email": "anna@example.com",
+                                                                                "line": LINE_USER})
+    with run_on_commit():
+        _send(provider_client, line_account, line_text_event(event_id="E1", message_id="1"))
+    assert Conversation.objects.get().customer_id == known.pk
+    assert Customer.objects.count() == 1
+
+
+def test_messages_of_a_thread_stay_in_one_conversation_until_resolved(provider_client, line_account,
+                                                                      run_on_commit):
+    with run_on_commit():
+        _send(provider_client, line_account, line_text_event(event_id="E1", message_id="1", text="one"),
+              line_text_event(event_id="E2", message_id="2", text="two"))
+    conv = Conversation.objects.get()
+    assert (conv.message_count, conv.last_message_preview) == (2, "two")
+    conversation_set_status(conversation=conv, status="resolved")
+    with run_on_commit():
+        _send(provider_client, line_account, line_text_event(event_id="E3", message_id="3", text="again"))
+    # Resolved means done: the next message starts a new conversation (its own SLA clock and reports).
+    assert Conversation.objects.count() == 2
+    new = Conversation.objects.exclude(pk=conv.pk).get()
+    assert new.customer_id == conv.customer_id and new.status == "open" and new.message_count == 1
+
+
+def test_reopen_window(provider_client, line_account, run_on_commit, monkeypatch):
+    monkeypatch.setenv("SAMPHAN_INBOX_REOPEN_SECONDS", "3600")
+    with run_on_commit():
+        _send(provider_client, line_account, line_text_event(event_id="E1", message_id="1"))
+    conv = Conversation.objects.get()
+    conversation_set_status(conversation=conv, status="resolved")
+    with run_on_commit():
+        _send(provider_client, line_account, line_text_event(event_id="E2", message_id="2", text="thanks!"))
+    conv.refresh_from_db()
+    assert Conversation.objects.count() == 1 and conv.status == "open" and conv.reopened_at is not None
+    assert conv.message_count == 2
+
+
+def test_pending_reopens_on_a_customer_message(provider_client, line_account, run_on_commit):
+    with run_on_commit():
+        _send(provider_client, line_account, line_text_event(event_id="E1", message_id="1"))
+    conv = Conversation.objects.get()
+    conversation_set_status(conversation=conv, status="pending")
+    with run_on_commit():
+        _send(provider_client, line_account, line_text_event(event_id="E2", message_id="2"))
+    conv.refresh_from_db()
+    assert conv.status == "open"
+
+
+def test_out_of_order_events_keep_the_latest_preview(provider_client, line_account, run_on_commit):
+    t = now_ms()
+    with run_on_commit():
+        _send(provider_client, line_account, line_text_event(event_id="E2", message_id="2", text="later", timestamp=t))
+        _send(provider_client, line_account,
+              line_text_event(event_id="E1", message_id="1", text="earlier", timestamp=t - 5000))
+    conv = Conversation.objects.get()
+    assert conv.last_message_preview == "later" and conv.message_count == 2
+    assert list(conv.messages.order_by("created_at").values_list("text", flat=True)) == ["earlier", "later"]
+
+
+def test_batch_costs_a_fixed_number_of_queries(provider_client, line_account, run_on_commit, workspace):
+    users = [f"U{n:032x}" for n in range(1, 41)]
+    for user in users:
+        customer_create(workspace=workspace, identities={"line": user})
+    with run_on_commit():  # one conversation per user exists already
+        for n, user in enumerate(users):
+            _send(provider_client, line_account, line_text_event(event_id=f"A{n}", message_id=f"a{n}", user_id=user))
+    for n, user in enumerate(users):
+        for k in range(3):
+            _send(provider_client, line_account,
+                  line_text_event(event_id=f"B{n}-{k}", message_id=f"b{n}-{k}", user_id=user))
+    assert WebhookEvent.objects.filter(status="received").count() == 120
+    with CaptureQueriesContext(connection) as queries:
+        result = process_pending()
+    assert result.processed == 120 and Message.objects.count() == 160
+    # claim, accounts, dedupe, identities, conversations, insert, update, mark processed (+ savepoint/txn noise)
+    assert len(queries.captured_queries) <= 14, "\n".join(q["sql"][:100] for q in queries.captured_queries)
+    assert set(Conversation.objects.values_list("message_count", flat=True)) == {4}
+
+
+def test_processing_twice_never_duplicates(provider_client, line_account, run_on_commit):
+    with run_on_commit():
+        _send(provider_client, line_account, line_text_event(event_id="E1", message_id="1"))
+    WebhookEvent.objects.update(status="received")  # as if a worker died after committing
+    process_pending()
+    assert Message.objects.count() == 1 and Conversation.objects.get().message_count == 1
+
+
+def test_reply_token_expires(provider_client, line_account, run_on_commit):
+    old = now_ms() - 120_000
+    with run_on_commit():
+        _send(provider_client, line_account,
+              line_text_event(event_id="E1", message_id="1", timestamp=old, reply_token="tok"))
+    message = Message.objects.get()
+    assert message.reply_token_expires_at < timezone.now() - timedelta(seconds=60)
