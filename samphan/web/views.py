@@ -7,7 +7,6 @@ from functools import wraps
 from django.contrib import messages
 from django.contrib.auth import authenticate, login, logout
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.db.models import Count, Max, Min, Sum
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
@@ -22,9 +21,7 @@ from samphan.commerce.models import Order
 from samphan.core.api import SESSION_WORKSPACE_KEY
 from samphan.core.audit import audit_events_for
 from samphan.core.errors import NotFound
-from samphan.core.scoping import get_scoped_or_404
 from samphan.customers.models import Customer
-from samphan.customers.selectors import customer_list
 from samphan.web import throttle
 from samphan.web.context_processors import NAV_AREAS
 
@@ -140,30 +137,6 @@ def dashboard(request):
     stats["average_order"] = (stats["revenue"] / stats["orders"]) if stats["orders"] else None
     recent = orders.select_related("customer").order_by("-ordered_at")[:8]
     return render(request, "web/dashboard.html", {"stats": stats, "recent_orders": recent})
-
-
-@workspace_view("customers.view")
-def customers(request):
-    q = request.GET.get("q", "")
-    page = Paginator(customer_list(workspace=request.workspace, q=q), 25).get_page(request.GET.get("page"))
-    template = "web/_customer_rows.html" if request.headers.get("HX-Request") else "web/customers.html"
-    return render(request, template, {"page": page, "q": q})
-
-
-@workspace_view("customers.view")
-def customer_detail(request, customer_id: int):
-    customer = get_scoped_or_404(
-        Customer.objects.select_related("organisation"), request.workspace, pk=customer_id
-    )
-    orders = Order.objects.for_workspace(request.workspace).filter(customer=customer)
-    summary = orders.filter(status=Order.Status.COMPLETED).aggregate(
-        count=Count("id"), total=Sum("total"), first=Min("ordered_at"), last=Max("ordered_at")
-    )
-    return render(request, "web/customer_detail.html", {
-        "customer": customer, "summary": summary,
-        "recent_orders": orders.order_by("-ordered_at")[:10],
-        "identities": customer.identities.all(),
-    })
 
 
 @workspace_view("audit.view")
