@@ -2,22 +2,19 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from samphan.core.jobs import job_finish, job_progress, job_start
+from samphan.core.jobs import JobTask, job_finish, job_progress, job_start
 from samphan.core.models import Job
 
 
-@shared_task(name="segments.refresh_all")
+@shared_task(name="segments.refresh_all", base=JobTask)
 def segments_refresh_all_job(job_id: int) -> dict:
-    from samphan.segments.services import segments_refresh_all
+    """Safe to run twice: a refresh applies only the difference."""
+    from samphan.segments.services import segments_in_dependency_order, segments_refresh_all
 
     job = Job.objects.get(pk=job_id)
-    job_start(job, message="refreshing segments")
-    try:
-        result = segments_refresh_all(workspace=job.workspace_id,
-                                      progress=lambda done, total: job_progress(job, progress=done))
-    except Exception as exc:
-        job_finish(job, error=f"{type(exc).__name__}: {exc}")
-        raise
+    job_start(job, total=len(segments_in_dependency_order(job.workspace_id)), message="refreshing segments")
+    result = segments_refresh_all(workspace=job.workspace_id,
+                                  progress=lambda done, total: job_progress(job, progress=done))
     job_finish(job, result=result)
     return result
 
