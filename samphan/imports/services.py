@@ -187,7 +187,7 @@ def import_run_execute(*, run: ImportRun, job: Job) -> None:
         _fail(run, job, "the import stopped on an unexpected error; rows already written are kept")
         return
     if summary.errors:
-        run.error_report.save(f"{run.pk}-errors.csv", ContentFile(errors_csv(summary.errors).encode("utf-8")),
+        run.error_report.save(f"{run.pk}-errors.csv", ContentFile(errors_csv(summary.errors).encode("utf-8-sig")),
                               save=False)
     run.summary = summary.as_dict(max_errors=SUMMARY_ERRORS)
     run.error_count = len(summary.errors)

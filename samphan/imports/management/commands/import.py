@@ -58,7 +58,7 @@ class Command(SamphanCommand):
             if bar is not None:
                 bar.close()
         if options["errors_csv"]:
-            Path(options["errors_csv"]).write_text(errors_csv(summary.errors), encoding="utf-8")
+            Path(options["errors_csv"]).write_text(errors_csv(summary.errors), encoding="utf-8-sig")
         if as_json:
             self.print_json(summary.as_dict())
         else:
