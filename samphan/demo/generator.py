@@ -5,9 +5,10 @@ customer numbers into polars frames for every table; the service reserves
 primary keys and hands the frames to a bulk writer (samphan/demo/bulk.py).
 
 Behaviour modelled (per customer, vectorised over a chunk):
-- orders over the last two years: 8 % never bought (LINE followers), the rest
-  1 + negative binomial with a small shape, so most buy once or twice and a
-  few buy hundreds of times;
+- orders over the last two years: customers sign up at a growing pace and
+  churn after a while; 8 % never buy (LINE followers); the others buy once,
+  then at a gamma-distributed rate (Poisson over their active time: the NBD
+  model), so most buy once or twice and a few hundreds of times;
 - a spend level (gamma) that raises basket size and quantity;
 - a calendar: growth, weekday and hour-of-day patterns, payday at month end,
   double-day campaigns (9.9, 11.11, 12.12 …), Songkran, Black Friday, year end;
@@ -113,7 +114,7 @@ class Calendar:
         month = np.array([d.month for d in dates])
         dom = np.array([d.day for d in dates])
         weekday = np.array([d.weekday() for d in dates])
-        w = 1.0 + 0.6 * days / DAYS  # the brand grows
+        w = 1.0 + 0.2 * days / DAYS  # busier over time, on top of a growing customer base
         w *= np.array([1.0, 0.95, 0.95, 1.0, 1.15, 1.3, 1.15])[weekday]
         w *= np.where((dom >= 25) | (dom == 1), 1.25, 1.0)  # payday at month end
         double_day = month == dom
@@ -124,7 +125,7 @@ class Calendar:
         w *= np.where(songkran_sale, 1.7, 1.0) * np.where(songkran, 1.3, 1.0)
         black_friday = (month == 11) & (weekday == 4) & (dom >= 23) & (dom <= 29)
         w *= np.where(black_friday, 2.0, 1.0)
-        mid_year = (month == 6) & (dom >= 15)
+        mid_year = (month == 6) & (dom >= 24)
         w *= np.where(mid_year, 1.3, 1.0)
         year_end = (month == 12) & (dom >= 20)
         w *= np.where(year_end, 1.6, 1.0) * np.where((month == 1) & (dom == 1), 1.2, 1.0)
@@ -335,13 +336,25 @@ class ChunkGenerator:
         corporate = in_org & (plan.org_corporate[org_pick] if len(plan.org_ids) else False)
 
         # --- how they buy ------------------------------------------------------------------
-        mean_orders = plan.orders_per_customer / (1 - ZERO_ORDER_SHARE)
-        shape = 0.3
-        if mean_orders > 1:
-            k = 1 + rng.negative_binomial(shape, shape / (shape + mean_orders - 1), n)
-        else:
-            k = np.ones(n, dtype=np.int64)
-        k = np.where(rng.random(n) < ZERO_ORDER_SHARE, 0, np.minimum(k, 3000)).astype(np.int64)
+        # Who is around when: 20 % were customers before the window, the rest sign
+        # up at a growing pace; each stays active for a while (churn), then stops.
+        existing = rng.random(n) < 0.2
+        u = rng.random(n)
+        signup_day = np.where(existing, 0, np.floor(DAYS * (np.sqrt(1 + 3 * u) - 1)).astype(np.int64))
+        signup_day = signup_day.clip(0, DAYS - 1)
+        lifetime = 60 + rng.exponential(500, n)
+        last_day = np.minimum(DAYS - 1, signup_day + lifetime.astype(np.int64))
+        active_years = (last_day - signup_day + 1) / 365.0
+        # How often: a gamma-distributed purchase rate (a few customers buy weekly,
+        # most hardly ever), Poisson purchases over the active time, plus the first
+        # one (the NBD model). The scale makes the average --orders-per-customer.
+        buyer_share = min(1 - ZERO_ORDER_SHARE, plan.orders_per_customer)  # below 1 order each: fewer buyers
+        buyer = rng.random(n) < buyer_share
+        repeat_orders = max(plan.orders_per_customer / buyer_share - 1, 0.0) if buyer_share else 0.0
+        shape = 0.5
+        rate = rng.gamma(shape, repeat_orders / (shape * active_years.mean()) if repeat_orders else 1.0, n)
+        repeats = rng.poisson(rate * active_years) if repeat_orders else np.zeros(n, dtype=np.int64)
+        k = np.where(buyer, 1 + np.minimum(repeats, 2999), 0).astype(np.int64)
         spend = rng.gamma(2.0, 0.5, n)
         bargain = rng.random(n) < BARGAIN_SHARE
         channel_weights = [w for _, w in vocab.CHANNELS]
@@ -349,12 +362,6 @@ class ChunkGenerator:
         categories = int(cat.category.max()) + 1
         favourite = rng.integers(0, categories, n)
 
-        existing = rng.random(n) < 0.2
-        u = rng.random(n)
-        signup_day = np.where(existing, 0, np.floor(DAYS * (np.sqrt(1 + 3 * u) - 1)).astype(np.int64))
-        signup_day = signup_day.clip(0, DAYS - 1)
-        lifetime = 60 + rng.exponential(500, n) + 5 * k
-        last_day = np.minimum(DAYS - 1, signup_day + lifetime.astype(np.int64))
         day0 = cal.first_epoch_local
         created_local = np.where(
             existing,

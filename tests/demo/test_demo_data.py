@@ -224,7 +224,7 @@ def test_revenue_is_heavy_tailed(workspace):
     counts = Counter(Order.objects.for_workspace(workspace).values_list("customer_id", flat=True))
     one_off = sum(1 for n in counts.values() if n == 1)
     assert one_off > 0.2 * len(counts)  # many one-off buyers …
-    assert max(counts.values()) > 40  # … and a few heavy ones
+    assert max(counts.values()) > 30  # … and a few heavy ones
 
 
 def test_foreign_keys_and_workspace_are_consistent(workspace, other_workspace, generated):
@@ -269,6 +269,7 @@ def test_second_run_continues_numbering(workspace):
 
 def test_zero_customers_and_bad_arguments(workspace):
     assert generate(workspace, customers=0)["orders"] == 0
+    assert generate(workspace, customers=20, orders_per_customer=0)["orders"] == 0
     with pytest.raises(CommandError, match="orders-per-customer"):
         call_command("demo_data", workspace="alpha", customers=3, seed=1, orders_per_customer=-1, verbosity=0)
 
