@@ -47,18 +47,20 @@ def column(model: type[models.Model], field: str) -> str:
     return quote(model._meta.get_field(field).column)
 
 
-def in_keys(sql_column: str) -> str:
-    """A WHERE fragment matching `sql_column` against one list-valued parameter."""
+def in_keys(sql_column: str, *, integer: bool = False) -> str:
+    """A WHERE fragment matching `sql_column` against one parameter: a JSON array of the keys.
+
+    JSON because the driver then passes one string; adapting a Python list of
+    200,000 keys to an array costs more than the query.
+    """
     if vendor() == "postgresql":
-        return f"{sql_column} = ANY(%s)"
+        cast = "::bigint" if integer else ""
+        return f"{sql_column} = ANY(ARRAY(SELECT json_array_elements_text(%s::json){cast}))"
     return f"{sql_column} IN (SELECT value FROM json_each(%s))"
 
 
 def keys_param(keys: Sequence[Any]) -> Any:
-    keys = list(keys)
-    if vendor() == "postgresql":
-        return keys
-    return json.dumps(keys, ensure_ascii=False)
+    return json.dumps(list(keys), ensure_ascii=False)
 
 
 def fetch(sql: str, params: Sequence[Any]) -> list[tuple]:
@@ -75,6 +77,28 @@ def fetch_by_keys(sql: str, params_before: Sequence[Any], keys: Sequence[Any]) -
     for start in range(0, len(keys), max(step, 1)):
         rows.extend(fetch(sql, [*params_before, keys_param(keys[start:start + step])]))
     return rows
+
+
+def fetch_frame(sql: str, params: Sequence[Any], schema: dict[str, Any]) -> pl.DataFrame:
+    """A query's rows as a DataFrame. PostgreSQL: COPY ... TO STDOUT in CSV, read by polars."""
+    if vendor() != "postgresql":
+        return pl.DataFrame(fetch(sql, params), schema=schema, orient="row")
+    buffer = bytearray()
+    with connection.cursor() as cursor, cursor.cursor.copy(f"COPY ({sql}) TO STDOUT WITH (FORMAT csv)", params) as copy:
+        for data in copy:
+            buffer += data
+    if not buffer:
+        return pl.DataFrame(schema=schema)
+    return pl.read_csv(bytes(buffer), has_header=False, schema=schema)
+
+
+def fetch_frame_by_keys(sql: str, params_before: Sequence[Any], keys: Sequence[Any],
+                        schema: dict[str, Any]) -> pl.DataFrame:
+    keys = list(keys)
+    step = len(keys) if vendor() == "postgresql" else SQLITE_IN_CHUNK
+    frames = [fetch_frame(sql, [*params_before, keys_param(keys[start:start + step])], schema)
+              for start in range(0, len(keys), max(step, 1))]
+    return pl.concat(frames) if frames else pl.DataFrame(schema=schema)
 
 
 def scaled_sql(sql_column: str, places: int) -> str:
@@ -249,6 +273,6 @@ def delete_where_in(model: type[models.Model], field: str, keys: Sequence[Any]) 
     with connection.cursor() as cursor:
         for start in range(0, len(keys), step):
             cursor.execute(
-                f"DELETE FROM {table(model)} WHERE {in_keys(column(model, field))}",
+                f"DELETE FROM {table(model)} WHERE {in_keys(column(model, field), integer=isinstance(keys[0], int))}",
                 [keys_param(keys[start:start + step])],
             )

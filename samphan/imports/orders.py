@@ -266,7 +266,7 @@ class _OrderWriter:
             survivors = dict(bulk.fetch_by_keys(
                 f"SELECT {bulk.column(Customer, 'id')}, {bulk.column(Customer, 'merged_into')} "  # noqa: S608
                 f"FROM {bulk.table(Customer)} WHERE {bulk.column(Customer, 'workspace')} = %s "
-                f"AND {bulk.in_keys(bulk.column(Customer, 'id'))}",
+                f"AND {bulk.in_keys(bulk.column(Customer, 'id'), integer=True)}",
                 [self.workspace_id], sorted(set(merged.values())),
             ))
             next_round = {}
@@ -309,33 +309,31 @@ class _OrderWriter:
     # --- what is stored --------------------------------------------------------
     def _existing(self, order_ids: list[str]) -> pl.DataFrame:
         o = bulk.column
-        rows = bulk.fetch_by_keys(
+        schema = {"id": pl.Int64, "order_id": pl.String, "s_customer": pl.Int64, "s_ordered_at": pl.String,
+                  "s_total": pl.Int64, "s_discount_total": pl.Int64, "s_currency": pl.String,
+                  "s_channel": pl.String, "s_status": pl.String}
+        stored = bulk.fetch_frame_by_keys(
             f"SELECT {o(Order, 'id')}, {o(Order, 'external_id')}, {o(Order, 'customer')}, "  # noqa: S608
             f"{bulk.datetime_text_sql(o(Order, 'ordered_at'))}, {bulk.scaled_sql(o(Order, 'total'), 2)}, "
             f"{bulk.scaled_sql(o(Order, 'discount_total'), 2)}, {o(Order, 'currency')}, {o(Order, 'channel')}, "
             f"{o(Order, 'status')} FROM {bulk.table(Order)} "
             f"WHERE {o(Order, 'workspace')} = %s AND {bulk.in_keys(o(Order, 'external_id'))}",
-            [self.workspace_id], order_ids,
-        )
-        schema = {"id": pl.Int64, "order_id": pl.String, "s_customer": pl.Int64, "s_ordered_at": pl.String,
-                  "s_total": pl.Int64, "s_discount_total": pl.Int64, "s_currency": pl.String,
-                  "s_channel": pl.String, "s_status": pl.String}
-        stored = pl.DataFrame(rows, schema=schema, orient="row")
+            [self.workspace_id], order_ids, schema,
+        ).with_columns(pl.col("s_channel").fill_null(""))
         if stored.height == 0:
             return stored.with_columns(s_ordered_us=pl.lit(None, pl.Int64), s_lines=pl.lit(None, pl.String))
         # By order id only: the ids come from the workspace-scoped query above, and a
         # workspace filter here tempts SQLite into scanning the workspace's lines.
-        line_rows = bulk.fetch_by_keys(
+        stored_lines = bulk.fetch_frame_by_keys(
             f"SELECT {o(OrderLine, 'order')}, {o(OrderLine, 'sku')}, {bulk.scaled_sql(o(OrderLine, 'quantity'), 3)}, "  # noqa: S608
             f"{bulk.scaled_sql(o(OrderLine, 'unit_price'), 2)}, {bulk.scaled_sql(o(OrderLine, 'discount'), 2)}, "
             f"{bulk.scaled_sql(o(OrderLine, 'amount'), 2)} FROM {bulk.table(OrderLine)} "
-            f"WHERE {bulk.in_keys(o(OrderLine, 'order'))} ORDER BY {o(OrderLine, 'order')}, {o(OrderLine, 'id')}",
+            f"WHERE {bulk.in_keys(o(OrderLine, 'order'), integer=True)} "
+            f"ORDER BY {o(OrderLine, 'order')}, {o(OrderLine, 'id')}",
             [], stored["id"].to_list(),
-        )
-        stored_lines = pl.DataFrame(
-            line_rows, orient="row",
-            schema={"id": pl.Int64, "sku": pl.String, "q": pl.Int64, "u": pl.Int64, "d": pl.Int64, "a": pl.Int64},
-        ).group_by("id", maintain_order=True).agg(
+            {"id": pl.Int64, "sku": pl.String, "q": pl.Int64, "u": pl.Int64, "d": pl.Int64, "a": pl.Int64},
+        ).with_columns(pl.col("sku").fill_null(""))
+        stored_lines = stored_lines.group_by("id", maintain_order=True).agg(
             s_lines=pl.format("{}|{}|{}|{}|{}", "sku", "q", "u", "d", "a").str.join("\n"),
         )
         return stored.join(stored_lines, on="id", how="left").with_columns(
