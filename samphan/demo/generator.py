@@ -30,7 +30,6 @@ workspace.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
@@ -588,16 +587,14 @@ class ChunkGenerator:
         idx = np.concatenate([np.flatnonzero(first), np.flatnonzero(second)])
         idx.sort(kind="stable")
         lang_th = np.array([lang == "th" for _, lang, _ in pool])
-        th_pool, en_pool = np.flatnonzero(lang_th), np.flatnonzero(~lang_th)
+        everything = np.arange(len(pool))
+        th_pool = np.flatnonzero(lang_th) if lang_th.any() else everything
+        en_pool = np.flatnonzero(~lang_th) if (~lang_th).any() else everything
+        # Thai customers' notes mostly in Thai, international customers' in English.
         want_th = np.where(thai[idx], rng.random(len(idx)) < 0.85, rng.random(len(idx)) < 0.05)
-        if not len(th_pool):
-            want_th[:] = False
-        if not len(en_pool):
-            want_th[:] = True
-        pick = np.where(want_th, th_pool[rng.integers(0, max(len(th_pool), 1), len(idx)) % max(len(th_pool), 1)]
-                        if len(th_pool) else 0,
-                        en_pool[rng.integers(0, max(len(en_pool), 1), len(idx)) % max(len(en_pool), 1)]
-                        if len(en_pool) else 0)
+        u = rng.random(len(idx))
+        pick = np.where(want_th, th_pool[(u * len(th_pool)).astype(np.int64)],
+                        en_pool[(u * len(en_pool)).astype(np.int64)])
         created = created_utc[idx]
         at = created + (rng.random(len(idx)) * np.maximum(until_ord * 86400 - created, 1)).astype(np.int64)
         return pl.DataFrame({
@@ -629,7 +626,3 @@ def org_rows(*, seed: int, first_number: int, count: int) -> list[dict[str, Any]
             "tax_id": "0105" + "".join(str(d) for d in rng.integers(0, 10, 9)) if corporate else "",
         })
     return rows
-
-
-def attributes_json(value: dict[str, Any]) -> str:
-    return json.dumps(value, ensure_ascii=False)
