@@ -20,6 +20,7 @@ from django.db.models import Count, Q, Sum
 from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -189,7 +190,8 @@ def _analytics_cards(section: dict[str, Any] | None) -> dict[str, Any] | None:
 
 
 def _label(key: Any) -> str:
-    return str(key).replace("_", " ").capitalize()
+    """A key as a heading; translated when the catalogue knows the words (another app's strings)."""
+    return _(str(key).replace("_", " ").capitalize())
 
 
 def _table(items: list[dict[str, Any]]) -> dict[str, Any]:
@@ -242,11 +244,13 @@ def _360_context(request, customer_id: int) -> dict[str, Any]:
     customer = data["customer"]
     sections = dict(data["sections"])
     analytics = sections.pop("analytics", None) if "analytics" in sections else None
+    last = data["summary"].get("last_purchase")
     ctx = {
         **data,
+        "days_since_last": (timezone.now() - last).days if last else None,
         "has_analytics": "analytics" in data["sections"],
         "analytics": _analytics_cards(analytics),
-        "other_sections": [(name, name.replace("_", " ").capitalize(), _generic_section(value))
+        "other_sections": [(name, _(name.replace("_", " ").capitalize()), _generic_section(value))
                            for name, value in sections.items()],
         "consent_rows": _consent_rows(data["consents"]),
         "insights": [(i, INSIGHT_BADGES.get(i.kind, "")) for i in data["insights"]],
