@@ -34,7 +34,6 @@ from samphan.core.errors import SamphanError
 logger = logging.getLogger("samphan.channels")
 
 BATCH_SIZE = 500
-_UPDATE_FIELDS = ["status", "failure_reason", "attempts", "event_count", "processed_at"]
 
 
 @dataclass
@@ -78,8 +77,18 @@ def process_pending(*, limit: int = BATCH_SIZE, only: list[int] | None = None) -
             by_account[event.channel_account_id].append(event)
         for account_id, account_events in by_account.items():
             _process_account(accounts[account_id], account_events, now, result)
-        WebhookEvent.objects.bulk_update(events, _UPDATE_FIELDS)
+        _save_outcomes(events)
     return result
+
+
+def _save_outcomes(events: list[WebhookEvent]) -> None:
+    """Write each event's outcome: one UPDATE per distinct outcome (usually one for the whole batch)."""
+    groups: dict[tuple, list[int]] = defaultdict(list)
+    for e in events:
+        groups[(e.status, e.failure_reason, e.attempts, e.event_count, e.processed_at)].append(e.pk)
+    for (status, reason, attempts, count, processed_at), ids in groups.items():
+        WebhookEvent.objects.filter(pk__in=ids).update(status=status, failure_reason=reason, attempts=attempts,
+                                                       event_count=count, processed_at=processed_at)
 
 
 def _fail(event: WebhookEvent, reason: str, now, result: BatchResult) -> None:

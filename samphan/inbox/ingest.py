@@ -31,6 +31,7 @@ from samphan.customers.identity import normalise_identity
 from samphan.customers.models import Identity
 from samphan.customers.services import customer_find_by_identity, customer_resolve_or_create
 from samphan.inbox.assignment import route
+from samphan.inbox.bulk import conversations_write_counters
 from samphan.inbox.models import AssignmentRule, Conversation, Message
 
 ACTIVE = (Conversation.Status.OPEN, Conversation.Status.PENDING)
@@ -245,6 +246,4 @@ def _append_messages(account: Any, messages: list[InboundEvent], customers: dict
     conversations = list({c.pk: c for c in active.values()}.values())
     for conversation in conversations:
         conversation.updated_at = now
-    Conversation.objects.bulk_update(
-        conversations, ["message_count", "last_message_at", "last_message_preview", "last_message_direction",
-                        "last_inbound_at", "waiting_since", "status", "updated_at"], batch_size=500)
+    conversations_write_counters(conversations)

@@ -96,15 +96,22 @@ class Conversation(WorkspaceScopedModel):
         PENDING = "pending", _("Pending")
         RESOLVED = "resolved", _("Resolved")
 
+    # The single-column indexes Django adds to foreign keys are left out where a composite
+    # index below starts with the same column: every extra index is written on every message.
+    workspace = models.ForeignKey("accounts.Workspace", on_delete=models.CASCADE, related_name="+",
+                                  db_index=False)
     channel_account = models.ForeignKey("channels.ChannelAccount", on_delete=models.PROTECT,
-                                        related_name="conversations")
-    customer = models.ForeignKey("customers.Customer", on_delete=models.CASCADE, related_name="conversations")
+                                        related_name="conversations", db_index=False)
+    customer = models.ForeignKey("customers.Customer", on_delete=models.CASCADE, related_name="conversations",
+                                 db_index=False)
     thread_key = models.CharField(max_length=255)
     contact_id = models.CharField(max_length=255)  # whom replies go to on the channel (LINE user id, PSID)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.OPEN)
+    # Unindexed alone (users and teams are rarely deleted); filtered through the composite indexes.
     assignee = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                 related_name="+")
-    team = models.ForeignKey(Team, null=True, blank=True, on_delete=models.SET_NULL, related_name="conversations")
+                                 related_name="+", db_index=False)
+    team = models.ForeignKey(Team, null=True, blank=True, on_delete=models.SET_NULL, related_name="conversations",
+                             db_index=False)
     labels = models.ManyToManyField(Label, through="ConversationLabel", related_name="conversations")
     # Denormalised for the list: kept by the services that add messages.
     message_count = models.PositiveIntegerField(default=0)
@@ -157,15 +164,19 @@ class Message(WorkspaceScopedModel):
         IN = "in", _("From the customer")
         OUT = "out", _("To the customer")
 
-    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="messages")
-    channel_account = models.ForeignKey("channels.ChannelAccount", on_delete=models.PROTECT, related_name="+")
+    workspace = models.ForeignKey("accounts.Workspace", on_delete=models.CASCADE, related_name="+",
+                                  db_index=False)
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="messages",
+                                     db_index=False)
+    channel_account = models.ForeignKey("channels.ChannelAccount", on_delete=models.PROTECT, related_name="+",
+                                        db_index=False)
     direction = models.CharField(max_length=3, choices=Direction.choices)
     kind = models.CharField(max_length=16, default="text")  # text, sticker, image, location, postback, comment...
     text = models.TextField(blank=True)
     attachments = models.JSONField(default=list, blank=True)
     meta = models.JSONField(default=dict, blank=True)
     author = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                               related_name="+")
+                               related_name="+", db_index=False)
     # Inbound: the provider's dedupe key (LINE webhookEventId, Facebook mid / comment_id), unique per
     # channel account, so an event processed twice is stored once. NULL for outbound messages.
     dedupe_key = models.CharField(max_length=255, null=True, blank=True)  # noqa: DJ001  NULL: unique only when set
@@ -182,7 +193,10 @@ class Message(WorkspaceScopedModel):
         constraints = [
             models.UniqueConstraint(fields=["channel_account", "dedupe_key"], name="uniq_inbound_message"),
         ]
-        indexes = [models.Index(fields=["conversation", "created_at", "id"], name="inbox_msg_conv")]
+        indexes = [
+            models.Index(fields=["conversation", "created_at", "id"], name="inbox_msg_conv"),
+            models.Index(fields=["workspace", "-created_at"], name="inbox_msg_workspace"),
+        ]
 
 
 class Note(WorkspaceScopedModel):
