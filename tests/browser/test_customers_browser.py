@@ -87,12 +87,23 @@ def test_merge_choosing_the_survivor_then_undo(live_server, page, owner, workspa
     assert Customer.objects.get(pk=older.pk).orders.count() == 2
 
 
-def settled(page):
-    """Wait until htmx has drawn and wired up what the last request returned.
+HTMX_TRACKER = """
+window.__htmxPending = 0;
+document.addEventListener("htmx:beforeRequest", () => { window.__htmxPending += 1; });
+for (const done of ["htmx:afterSettle", "htmx:responseError", "htmx:sendError", "htmx:swapError"]) {
+  document.addEventListener(done, () => { window.__htmxPending = Math.max(0, window.__htmxPending - 1); });
+}
+"""
 
-    A person takes longer than htmx's settle step; a test clicking at once does not.
+
+def settled(page):
+    """Wait until htmx has drawn and wired up everything it asked for.
+
+    A person takes longer than htmx's swap-and-settle step; a test clicking at once
+    does not, and would change a select before htmx listens to it.
     """
-    page.wait_for_load_state("networkidle")
+    page.wait_for_function("window.__htmxPending === 0 && !document.querySelector('.htmx-request')")
+    page.wait_for_timeout(50)
     return page
 
 
@@ -101,6 +112,7 @@ def test_segment_builder_live_count_and_save(live_server, page, owner, workspace
         tag_add(customer=customer_create(workspace=workspace, first_name=f"VIP {i}", city="เชียงใหม่"), name="VIP")
     customer_create(workspace=workspace, first_name="Other", city="Bangkok")
     sign_in(page, owner)
+    page.add_init_script(HTMX_TRACKER)
     page.goto(f"{live_server.url}/w/alpha/segments/new/")
     count = page.get_by_test_id("preview-count")
     expect(count).to_have_attribute("data-count", "4")
@@ -142,6 +154,7 @@ def test_360_and_builder_on_a_phone(live_server, phone_page, owner, workspace, s
     customer = customer_create(workspace=workspace, first_name="กมลชนก", last_name="รัตนพันธ์",
                                identities={"email": "a-very-long-address.for-testing@example-company.co.th"})
     sign_in(page, owner)
+    page.add_init_script(HTMX_TRACKER)
     page.goto(f"{live_server.url}/w/alpha/customers/{customer.pk}/")
     expect(page.get_by_test_id("customer-name")).to_be_visible()
     assert page.evaluate(NO_OVERFLOW)
