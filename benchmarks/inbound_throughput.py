@@ -2,15 +2,16 @@
 
     createdb -h 127.0.0.1 -U postgres samphan_inbox_bench
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/samphan_inbox_bench \
-    CELERY_BROKER_URL=redis://127.0.0.1:6379/14 \
+    CELERY_BROKER_URL=redis://127.0.0.1:6379/14 CACHE_URL=redis://127.0.0.1:6379/13 \
         .venv/bin/python benchmarks/inbound_throughput.py --migrate --messages 20000 --senders 2000
 
 What it does: stores N signed LINE webhook bodies (one message event each, as
 LINE sends them) exactly as the webhook view would (status "received"), starts
 `samphan worker` (solo pool; --workers N processes share the queue through
-SKIP LOCKED), sends one processing task per event to the broker — as the view
-does after each commit — and measures until every event is processed.
-Throughput = messages / (last event processed − first task sent).
+SKIP LOCKED), calls `webhook_enqueue(event_id)` for each event — what the view
+does after each commit (a task is sent unless enough are already queued; web
+and worker share the cache that says so: CACHE_URL) — and measures until every
+event is processed. Throughput = messages / (last processed − first enqueue).
 
 --new-senders makes every sender unknown (each first message creates a
 customer, its identity, an audit entry and a conversation); by default the
@@ -27,6 +28,7 @@ import json
 import os
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from pathlib import Path
@@ -45,8 +47,7 @@ from django.db import connection  # noqa: E402
 
 from samphan.accounts.models import Workspace  # noqa: E402
 from samphan.channels.models import WebhookEvent  # noqa: E402
-from samphan.channels.services import channel_account_create  # noqa: E402
-from samphan.channels.tasks import process_webhook_events  # noqa: E402
+from samphan.channels.services import channel_account_create, kick_reset, webhook_enqueue  # noqa: E402
 from samphan.customers.models import Customer, Identity  # noqa: E402
 from samphan.inbox.models import Conversation, Message  # noqa: E402
 
@@ -63,6 +64,31 @@ def line_body(n: int, user: str, ts: int) -> bytes:
              "message": {"type": "text", "id": str(10**17 + n), "quoteToken": f"q{n}", "text": TEXTS[n % len(TEXTS)]}}
     return json.dumps({"destination": "U" + "0" * 32, "events": [event]}, ensure_ascii=False,
                       separators=(",", ":")).encode()
+
+
+def process_cpu(pid: int) -> float:
+    """User + system CPU seconds of one process (Linux /proc)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def backend_pids(dbname: str, own: int) -> list[int]:
+    """PostgreSQL backends serving `dbname` on this machine, except our own polling connection."""
+    needle = f" {dbname} ".encode()
+    pids = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                cmd = f.read().replace(b"\0", b" ")
+        except OSError:
+            continue
+        if cmd.startswith(b"postgres:") and needle in cmd and int(pid) != own:
+            pids.append(int(pid))
+    return pids
 
 
 def main() -> None:
@@ -94,10 +120,11 @@ def main() -> None:
                                                        thread_key=u, contact_id=u)
                                           for c, u in zip(customers, users, strict=True)], batch_size=2000)
 
-    queue = f"bench-inbound-{run}"
+    queue = f"bench-inbound-{run}"  # the worker's name; tasks use the default queue of this broker
+    kick_reset()
     env = {**os.environ, "SECRET_KEY": settings.SECRET_KEY, "WORKER_LOGLEVEL": "warning"}
     workers = [subprocess.Popen([sys.executable, "-m", "samphan.cli", "worker", "--pool", "solo", "--concurrency",
-                                 "1", "--queues", queue, "--hostname", f"{queue}-{i}@%h", "--loglevel", "warning"],
+                                 "1", "--hostname", f"{queue}-{i}@%h", "--loglevel", "warning"],
                                 cwd=REPO, env=env, start_new_session=True) for i in range(args.workers)]
     try:
         time.sleep(6)  # worker start-up (its start-up sweep finds nothing)
@@ -112,13 +139,32 @@ def main() -> None:
         WebhookEvent.objects.bulk_create(rows, batch_size=2000)
         ids = list(WebhookEvent.objects.filter(channel_account=account).values_list("id", flat=True))
         stored = time.perf_counter() - start
+        worker_cpu_before = sum(process_cpu(w.pid) for w in workers)
         t0 = time.perf_counter()
-        for event_id in ids:  # one task per webhook, as the view sends after each commit
-            process_webhook_events.apply_async((event_id,), queue=queue)
-        enqueued = time.perf_counter() - t0
-        last_report = t0
+        enqueue_time: list[float] = []
+
+        def enqueue_all() -> None:
+            for event_id in ids:  # what the view does after each commit
+                webhook_enqueue(event_id)
+            enqueue_time.append(time.perf_counter() - t0)
+            connection.close()
+
+        own = connection.cursor().connection.info.backend_pid if connection.vendor == "postgresql" else -1
+        db_seen: dict[int, float] = {}
+        db_before = {pid: process_cpu(pid) for pid in backend_pids(connection.settings_dict["NAME"], own)}
+
+        def sample_db() -> None:
+            for pid in backend_pids(connection.settings_dict["NAME"], own):
+                db_seen[pid] = process_cpu(pid)
+
+        sender = threading.Thread(target=enqueue_all)
+        sender.start()
+        last_report = last_sample = t0
         while WebhookEvent.objects.filter(channel_account=account, status="received").exists():
             time.sleep(0.05)
+            if time.perf_counter() - last_sample > 0.5:
+                sample_db()  # backends may come and go: keep the last reading of each
+                last_sample = time.perf_counter()
             if time.perf_counter() - last_report > 5:
                 done = WebhookEvent.objects.filter(channel_account=account).exclude(status="received").count()
                 print(f"  … {done:,} processed after {time.perf_counter() - t0:.1f} s")
@@ -126,6 +172,11 @@ def main() -> None:
             if any(w.poll() is not None for w in workers):
                 raise SystemExit("a worker exited")
         elapsed = time.perf_counter() - t0
+        worker_cpu = sum(process_cpu(w.pid) for w in workers) - worker_cpu_before
+        sample_db()
+        db_cpu = sum(v - db_before.get(pid, 0.0) for pid, v in db_seen.items())
+        sender.join()
+        enqueued = enqueue_time[0]
     finally:
         for w in workers:
             w.terminate()
@@ -135,9 +186,14 @@ def main() -> None:
     failed = WebhookEvent.objects.filter(channel_account=account, status="failed").count()
     messages = Message.objects.filter(channel_account=account).count()
     conversations = Conversation.objects.filter(channel_account=account).count()
-    print(f"stored {args.messages:,} webhook rows in {stored:.1f} s; sent {len(ids):,} tasks in {enqueued:.1f} s")
+    print(f"stored {args.messages:,} webhook rows in {stored:.1f} s; {len(ids):,} webhook_enqueue calls took "
+          f"{enqueued:.1f} s (concurrently with processing)")
     print(f"processed {processed:,} events ({failed} failed) → {messages:,} messages in {conversations:,} "
           f"conversations in {elapsed:.2f} s = {messages / elapsed:,.0f} messages/s")
+    per_message = (worker_cpu + db_cpu) / messages
+    print(f"cpu: worker {worker_cpu:.1f} s + PostgreSQL backends {db_cpu:.1f} s = {per_message * 1000:.2f} ms per "
+          f"message → ≈ {os.cpu_count() / per_message:,.0f} messages/s if the {os.cpu_count()} cores were ours "
+          f"(load average now {os.getloadavg()[0]:.1f})")
     assert messages == args.messages and failed == 0
 
 

@@ -138,14 +138,65 @@ def webhook_store(*, account: ChannelAccount, body: bytes, headers: Mapping[str,
     return event
 
 
+KICK_TTL = 30  # seconds: a slot whose task died frees itself
+
+
+def kick_slots() -> int:
+    return max(1, int(os.environ.get("SAMPHAN_WEBHOOK_PARALLEL") or getattr(settings, "SAMPHAN_WEBHOOK_PARALLEL", 2)))
+
+
+def kick_key(slot: int) -> str:
+    return f"samphan:channels:kick:{slot}"
+
+
 def webhook_enqueue(event_id: int | None) -> None:
-    """Send the processing task; if the broker is down the event stays "received" for the sweep."""
+    """Send a processing task for a stored event — unless enough are already queued or running.
+
+    Each task drains every received event in batches, so under load one task
+    per webhook would mostly find nothing to do (and the broker round trip is
+    most of a webhook's cost). A task holds one of `kick_slots()` cache slots
+    from the moment it is sent until it has drained the queue; a webhook that
+    finds every slot taken relies on those tasks, which look once more after
+    releasing their slot, so no event is left behind. If the broker or the
+    cache is down the event stays "received" for the worker's start-up sweep
+    (or `samphan channels sweep`).
+    """
+    from django.core.cache import cache
+
     from samphan.channels.tasks import process_webhook_events
 
     try:
-        process_webhook_events.delay(event_id)
+        keys = [kick_key(i) for i in range(kick_slots())]
+        held = cache.get_many(keys)  # one round trip: under load every slot is usually held
+        slot = next((i for i, key in enumerate(keys) if key not in held and cache.add(key, 1, KICK_TTL)), None)
+    except Exception:
+        logger.exception("cache unavailable; sending a task for webhook event %s anyway", event_id)
+        slot = -1
+    if slot is None:
+        return
+    try:
+        process_webhook_events.delay(event_id, slot if slot >= 0 else None)
     except Exception:
         logger.exception("could not queue webhook event %s; the worker's sweep will pick it up", event_id)
+        if slot >= 0:
+            cache.delete(kick_key(slot))
+
+
+def kick_release(slot: int | None) -> None:
+    from django.core.cache import cache
+
+    if slot is None:
+        return
+    try:
+        cache.delete(kick_key(slot))
+    except Exception:
+        logger.exception("could not release webhook slot %s; it expires in %s s", slot, KICK_TTL)
+
+
+def kick_reset() -> None:
+    """Forget every slot (at worker start: tasks of a killed worker will not run soon)."""
+    for slot in range(kick_slots()):
+        kick_release(slot)
 
 
 @transaction.atomic

@@ -14,6 +14,7 @@ from django.db import OperationalError
 
 from samphan.channels.outbound import outbound_attempt, outbound_sweep
 from samphan.channels.processing import BATCH_SIZE, process_pending
+from samphan.channels.services import kick_release, kick_reset, webhook_enqueue
 
 logger = logging.getLogger("samphan.channels")
 
@@ -23,19 +24,38 @@ DRAIN_SECONDS = 10.0
 
 
 @shared_task(name="channels.process_webhook_events", bind=True, max_retries=None, acks_late=True)
-def process_webhook_events(self, event_id: int | None = None) -> int:
-    """Process received webhook events, oldest first, in batches (the given one included)."""
+def process_webhook_events(self, event_id: int | None = None, slot: int | None = None) -> int:
+    """Process received webhook events, oldest first, in batches (the given one included).
+
+    `slot` is the enqueue slot this task holds (services.webhook_enqueue): it is
+    released once the queue is drained, and the queue is looked at once more
+    after that, so an event stored while the slot was held is not left behind.
+    """
+    try:
+        total, exhausted = _drain()
+        if slot is not None:
+            kick_release(slot)
+            more, exhausted = _drain()
+            total += more
+    except OperationalError as exc:  # the database went away or a deadlock: not the event's fault
+        kick_release(slot)
+        raise self.retry(exc=exc, countdown=min(60, 2 ** min(self.request.retries, 6))) from None
+    if not exhausted:
+        webhook_enqueue(None)  # out of time with work left: hand over to a fresh task
+    return total
+
+
+def _drain() -> tuple[int, bool]:
+    """Claim batches until the queue is empty (True) or DRAIN_SECONDS have passed (False)."""
     deadline = time.monotonic() + DRAIN_SECONDS
     total = 0
-    try:
-        while True:
-            result = process_pending(limit=BATCH_SIZE)
-            total += result.claimed
-            if result.claimed < BATCH_SIZE or time.monotonic() > deadline:
-                break
-    except OperationalError as exc:  # the database went away or a deadlock: not the event's fault
-        raise self.retry(exc=exc, countdown=min(60, 2 ** min(self.request.retries, 6))) from None
-    return total
+    while True:
+        result = process_pending(limit=BATCH_SIZE)
+        total += result.claimed
+        if result.claimed < BATCH_SIZE:
+            return total, True
+        if time.monotonic() > deadline:
+            return total, False
 
 
 @shared_task(name="channels.send_outbound", acks_late=True)
@@ -59,6 +79,7 @@ def _sweep_on_start(sender=None, **kwargs) -> None:
     # A worker killed mid-batch leaves its events "received" (its transaction rolled
     # back); the restarted worker picks them up without waiting for new traffic.
     try:
+        kick_reset()  # slots held by tasks of a killed worker would otherwise block new ones for a while
         consumed = list(getattr(sweep.app.amqp.queues, "consume_from", None) or [])
         # To a queue this worker consumes (a worker started with --queues may not read the default one).
         sweep.apply_async(queue=consumed[0] if consumed else None)

@@ -105,41 +105,67 @@ def _create_customer(*, workspace_id: int, kind: str, value: str, display_name: 
 # --- conversations ----------------------------------------------------------------------
 
 
-def _open_conversation(*, account: Any, thread_key: str, contact_id: str, customer_id: int,
-                       first: InboundEvent, rules: list[AssignmentRule] | None) -> Conversation:
-    """The active conversation of a thread: reopened (within the window), or new and routed."""
+def _reopen(*, account: Any, thread_key: str) -> Conversation | None:
+    """The thread's conversation resolved within the reopen window, reopened; else None."""
     window = reopen_window()
-    if window:
-        recent = (Conversation.objects.select_for_update()
-                  .filter(channel_account=account, thread_key=thread_key, status=Conversation.Status.RESOLVED,
-                          resolved_at__gte=timezone.now() - window)
-                  .order_by("-resolved_at", "-id").first())
-        if recent is not None:
-            recent.status, recent.reopened_at = Conversation.Status.OPEN, timezone.now()
-            recent.save(update_fields=["status", "reopened_at", "updated_at"])
-            return recent
+    if not window:
+        return None
+    recent = (Conversation.objects.select_for_update()
+              .filter(channel_account=account, thread_key=thread_key, status=Conversation.Status.RESOLVED,
+                      resolved_at__gte=timezone.now() - window)
+              .order_by("-resolved_at", "-id").first())
+    if recent is not None:
+        recent.status, recent.reopened_at = Conversation.Status.OPEN, timezone.now()
+        recent.save(update_fields=["status", "reopened_at", "updated_at"])
+    return recent
+
+
+def _new_conversation(account: Any, thread_key: str, first: InboundEvent, customer_id: int) -> Conversation:
+    return Conversation(workspace_id=account.workspace_id, channel_account=account, customer_id=customer_id,
+                        thread_key=thread_key, contact_id=_contact_of(first), status=Conversation.Status.OPEN,
+                        last_message_at=first.occurred_at, created_at=first.occurred_at)
+
+
+def _open_conversations(*, account: Any, firsts: dict[str, InboundEvent], customers: dict[tuple[str, str], int],
+                        rules: list[AssignmentRule]) -> dict[str, Conversation]:
+    """Active conversations for threads that have none: reopened (within the window) or new, then routed.
+
+    New ones are inserted in one statement; if a concurrent batch opened one of
+    the same threads first (the partial unique index says so), they are opened
+    one by one, taking the other batch's conversation where it exists.
+    """
+    opened: dict[str, Conversation] = {}
+    for thread_key in firsts:
+        reopened = _reopen(account=account, thread_key=thread_key)
+        if reopened is not None:
+            opened[thread_key] = reopened
+    fresh = {t: _new_conversation(account, t, first, customers[(first.sender.kind, first.sender.value)])
+             for t, first in firsts.items() if t not in opened}
+    if not fresh:
+        return opened
     try:
         with transaction.atomic():
-            conversation = Conversation.objects.create(
-                workspace_id=account.workspace_id, channel_account=account, customer_id=customer_id,
-                thread_key=thread_key, contact_id=contact_id, status=Conversation.Status.OPEN,
-                last_message_at=first.occurred_at, created_at=first.occurred_at,
-            )
+            Conversation.objects.bulk_create(list(fresh.values()))
     except IntegrityError:
-        # Opened by a concurrent batch for the same thread: use that one.
-        return Conversation.objects.select_for_update().get(channel_account=account, thread_key=thread_key,
-                                                            status__in=ACTIVE)
-    ChannelContact.objects.get_or_create(
-        channel_account=account, external_id=contact_id,
-        defaults={"workspace_id": account.workspace_id, "customer_id": customer_id,
-                  "display_name": first.sender.display_name[:255]})
-    if rules:
-        rule = route(rules=rules, account=account, text=first.text)
+        for thread_key, conversation in list(fresh.items()):
+            try:
+                with transaction.atomic():
+                    conversation.save(force_insert=True)
+            except IntegrityError:
+                opened[thread_key] = Conversation.objects.select_for_update().get(
+                    channel_account=account, thread_key=thread_key, status__in=ACTIVE)
+                del fresh[thread_key]
+    ChannelContact.objects.bulk_create(
+        [ChannelContact(workspace_id=account.workspace_id, channel_account=account, external_id=c.contact_id,
+                        customer_id=c.customer_id, display_name=firsts[t].sender.display_name[:255])
+         for t, c in fresh.items()], ignore_conflicts=True)
+    for thread_key, conversation in fresh.items():
+        rule = route(rules=rules, account=account, text=firsts[thread_key].text) if rules else None
         if rule is not None:
             from samphan.inbox.services import conversation_route_to_team
 
             conversation_route_to_team(conversation=conversation, team=rule.team, rule=rule)
-    return conversation
+    return {**opened, **fresh}
 
 
 def _contact_of(event: InboundEvent) -> str:
@@ -210,11 +236,8 @@ def _append_messages(account: Any, messages: list[InboundEvent], customers: dict
     if missing:
         rules = list(AssignmentRule.objects.filter(workspace_id=account.workspace_id, is_active=True)
                      .select_related("team").order_by("position", "id"))
-        for thread_key in missing:
-            first = by_thread[thread_key][0]
-            active[thread_key] = _open_conversation(
-                account=account, thread_key=thread_key, contact_id=_contact_of(first),
-                customer_id=customers[(first.sender.kind, first.sender.value)], first=first, rules=rules)
+        active.update(_open_conversations(account=account, firsts={t: by_thread[t][0] for t in missing},
+                                          customers=customers, rules=rules))
 
     rows: list[Message] = []
     for thread_key, thread_events in by_thread.items():

@@ -209,3 +209,26 @@ def test_webhook_events_are_admin_only_and_scoped(api, line_account, other_works
                                         status="failed", failure_reason="x")
     assert other_api.post(f"/api/channels/webhook-events/{event.pk}/retry").status_code == 404
     assert other_api.get("/api/channels/webhook-events").json() == []
+
+
+def test_tasks_are_coalesced_while_enough_are_queued(provider_client, line_account, run_on_commit):
+    """A webhook sends a task only when fewer than SAMPHAN_WEBHOOK_PARALLEL are queued or running."""
+    from django.core.cache import cache
+
+    from samphan.channels.services import kick_key, kick_slots
+    from samphan.channels.tasks import process_webhook_events
+    from tests.channels.helpers import line_text_event
+
+    for slot in range(kick_slots()):
+        cache.add(kick_key(slot), 1, 30)  # every slot held by a task "in the queue"
+    with run_on_commit():
+        post_line(provider_client, line_account, {"events": [line_text_event(event_id="E1", message_id="1")]})
+    assert WebhookEvent.objects.get().status == "received"  # left to the queued tasks
+    # One of those tasks runs: it drains, frees its slot and looks once more.
+    assert process_webhook_events(None, 0) == 1
+    assert cache.get(kick_key(0)) is None
+    assert WebhookEvent.objects.get().status == "processed"
+    with run_on_commit():  # a slot is free again: the next webhook sends its own task
+        post_line(provider_client, line_account, {"events": [line_text_event(event_id="E2", message_id="2")]})
+    assert not WebhookEvent.objects.filter(status="received").exists()
+    assert cache.get(kick_key(0)) is None  # released by that task

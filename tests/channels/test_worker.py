@@ -36,16 +36,28 @@ pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 TIMEOUT = float(os.environ.get("SAMPHAN_TEST_JOB_TIMEOUT", "90"))
 
 
+CACHE_URL = os.environ.get("SAMPHAN_TEST_CACHE_URL", "redis://127.0.0.1:6379/13")
+
+
 @pytest.fixture
-def broker():
+def broker(settings):
     if connection.vendor != "postgresql":
         if os.environ.get("SAMPHAN_REQUIRE_WORKER") == "1":
             _unavailable("these worker tests need PostgreSQL (the worker shares the test database)")
         pytest.skip("the worker shares the test database only on PostgreSQL (make test-pg)")
     url, cleanup = _redis_broker()
     queue = f"samphan-test-{uuid.uuid4().hex[:12]}"
+    # Web side and worker share the cache that holds the enqueue slots, as in production.
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}}
+    from django.core.cache import cache
+
+    from samphan.channels.services import kick_reset
+
+    kick_reset()
     with _celery_producer(broker_url=url, queue=queue):
         yield url, queue
+    kick_reset()
+    cache.close()
     cleanup(queue)
 
 
@@ -54,7 +66,8 @@ def _start_worker(tmp_path, broker_url: str, queue: str, name: str) -> Process:
 
     # The worker decrypts channel secrets: it needs the same key as the web side.
     env = _subprocess_env(DATABASE_URL=_database_url(connection.settings_dict), CELERY_BROKER_URL=broker_url,
-                          SAMPHAN_VAR_DIR=str(tmp_path / "var"), SECRET_KEY=settings.SECRET_KEY)
+                          SAMPHAN_VAR_DIR=str(tmp_path / "var"), SECRET_KEY=settings.SECRET_KEY,
+                          CACHE_URL=CACHE_URL)
     return Process(_samphan("worker", "--concurrency", "1", "--pool", "solo", "--queues", queue,
                             "--hostname", f"{queue}-{name}@%h"), env=env, log=tmp_path / f"{name}.log")
 
