@@ -20,6 +20,7 @@ from typing import Any
 import polars as pl
 from django.db import transaction
 
+from samphan.accounts.models import Workspace
 from samphan.commerce.models import Order, OrderLine, Product
 from samphan.customers.models import Customer
 from samphan.customers.services import customer_search_text
@@ -225,7 +226,9 @@ def import_orders(
     orders = orders.with_columns(_chunk=(pl.int_range(pl.len()) // chunk_orders))
     lines = lines.join(orders.select("gid", "_chunk"), on="gid", how="left", maintain_order="left")
     line_chunks = lines.partition_by("_chunk", as_dict=True, include_key=False)
-    with bulk.bulk_session():
+    # Every parent a chunk points at (workspace, customers, products, orders) is read
+    # or written inside that chunk's transaction: see _OrderWriter.write.
+    with bulk.bulk_session(parents_checked=True):
         for (chunk_index,), chunk in orders.partition_by("_chunk", as_dict=True, include_key=False).items():
             chunk_lines = line_chunks.get((chunk_index,), lines.clear().drop("_chunk"))
             with transaction.atomic():
@@ -344,6 +347,14 @@ class _OrderWriter:
 
     # --- one chunk -------------------------------------------------------------
     def write(self, orders: pl.DataFrame, lines: pl.DataFrame, summary: ImportSummary) -> None:
+        # Parents are looked up again in each chunk's transaction, never carried over
+        # from an earlier one: with SQLite's foreign-key checks off during an import
+        # (bulk_session), that is what guarantees every reference points at a row.
+        self.customers.clear()
+        self.products.clear()
+        if not bulk.fetch(f"SELECT 1 FROM {bulk.table(Workspace)} WHERE {bulk.quote('id')} = %s",  # noqa: S608
+                          [self.workspace_id]):
+            raise ImportFileError("the workspace no longer exists")
         self._resolve_customers(orders["customer_id"].unique(maintain_order=True).to_list(), summary)
         self._resolve_products(lines["sku"].unique(maintain_order=True).to_list())
         chunk_customers = {key: self.customers[key] for key in orders["customer_id"].unique().to_list()}

@@ -294,3 +294,23 @@ def test_unreadable_or_unknown_files(workspace, tmp_path):
     (tmp_path / "fake.xlsx").write_bytes(b"not a zip")
     with pytest.raises(ImportFileError, match="cannot be read as XLSX"):
         run(workspace, "orders", tmp_path / "fake.xlsx")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_outside_a_transaction_sqlite_foreign_key_checks_come_back_on(write_csv):
+    """The real CLI path: no outer transaction, so bulk_session may switch SQLite's checks off."""
+    from django.db import connection
+
+    from tests.factories import WorkspaceFactory
+
+    workspace = WorkspaceFactory(slug="tx")
+    path = write_csv([ORDER_HEADER, order_row("O1", "C1", "2025-01-31", "10", sku="A"),
+                      order_row("O2", "C2", "2025-01-31", "5", sku="B")])
+    assert run(workspace, "orders", path).imported == 2
+    assert run(workspace, "orders", path).unchanged == 2
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cursor:
+            assert cursor.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+            assert cursor.execute("PRAGMA foreign_key_check").fetchall() == []
+    line = OrderLine.objects.get(order__external_id="O2")
+    assert line.product.sku == "B" and line.order.customer.external_id == "C2"
