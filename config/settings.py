@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "samphan.imports",
     "samphan.channels",
     "samphan.inbox",
+    "samphan.sentiment",
     "samphan.web",
     "samphan.demo",
 ]

@@ -1,0 +1,146 @@
+"""`samphan sentiment train|classify|evaluate`: the Thai/English sentiment model."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+from django.conf import settings
+from django.core.management.base import CommandError
+
+from samphan.core.errors import ValidationFailed
+from samphan.core.management.base import SamphanCommand
+
+MODEL_FILE = "thai.npz"
+REPORT_FILE = "training-report.json"
+BATCH = 2000
+
+
+def default_data_dir() -> Path:
+    # The corpus lives in shared/ beside the repository (see its README.md).
+    return Path(settings.BASE_DIR).parent / "shared" / "data" / "wisesight-sentiment"
+
+
+class Command(SamphanCommand):
+    help = (
+        "Sentiment (positive, neutral, negative, question) of Thai and English messages. "
+        "train: fit the Thai model on DIR/train.jsonl and score it on DIR/valid.jsonl; "
+        "classify: one JSON object per line of stdin; evaluate: accuracy, macro-F1, per-class F1 "
+        "and messages/s on a labelled JSONL file."
+    )
+
+    def add_arguments(self, parser):
+        sub = parser.add_subparsers(dest="action", required=True, metavar="{train,classify,evaluate}")
+
+        train = sub.add_parser("train", help="train the Thai model")
+        train.add_argument("--data", type=Path, default=None,
+                           help="folder with train.jsonl (and valid.jsonl, only scored); "
+                                "default ../shared/data/wisesight-sentiment")
+        train.add_argument("--out", type=Path, default=None,
+                           help=f"folder for {MODEL_FILE} and {REPORT_FILE} (default: the packaged "
+                                "model's folder, or var/sentiment/<workspace>/ with --workspace)")
+        train.add_argument("--extra", type=Path, default=None,
+                           help="JSONL of extra labelled examples (corrections), weighted --extra-weight")
+        train.add_argument("--extra-weight", type=float, default=3.0, dest="extra_weight")
+        train.add_argument("--workspace", default=None, help="workspace slug (for --with-corrections)")
+        train.add_argument("--with-corrections", action="store_true", dest="with_corrections",
+                           help="add the workspace's label corrections to the training data")
+        train.add_argument("--c", type=float, default=2.0, help="inverse L2 strength (default 2)")
+        train.add_argument("--folds", type=int, default=5,
+                           help="folds for tuning the class priors (0: no tuning; default 5)")
+        train.add_argument("--json", action="store_true", help="print the training report as JSON")
+
+        classify = sub.add_parser("classify", help="classify each line of stdin; prints JSON lines")
+        classify.add_argument("--model", type=Path, default=None, help="a Thai model file (.npz)")
+
+        evaluate = sub.add_parser("evaluate", help="score the model on a labelled JSONL file")
+        evaluate.add_argument("file", type=Path, help='lines like {"texts": "…", "category": "pos|neu|neg|q"}')
+        evaluate.add_argument("--model", type=Path, default=None, help="a Thai model file (.npz)")
+        evaluate.add_argument("--json", action="store_true", help="print JSON")
+
+    def handle(self, *args, **opts):
+        getattr(self, f"_{opts['action']}")(opts)
+
+    # --- train ---------------------------------------------------------------------
+
+    def _train(self, opts):
+        from samphan.sentiment import DEFAULT_MODEL
+        from samphan.sentiment.training import read_labelled_jsonl, train
+
+        if opts["with_corrections"] and not opts["workspace"]:
+            raise CommandError("--with-corrections needs --workspace", returncode=2)
+        data = opts["data"] or default_data_dir()
+        if not data.is_dir():
+            raise ValidationFailed(f"{data}: no such folder (give --data DIR with train.jsonl)")
+        examples = read_labelled_jsonl(data / "train.jsonl")
+        valid_path = data / "valid.jsonl"
+        valid = read_labelled_jsonl(valid_path) if valid_path.exists() else None
+        extra = read_labelled_jsonl(opts["extra"]) if opts["extra"] else []
+        workspace = self.workspace_arg(opts["workspace"]) if opts["workspace"] else None
+        if opts["with_corrections"]:
+            from samphan.sentiment.corrections import correction_examples
+
+            corrections = correction_examples(workspace=workspace)
+            self.stderr.write(f"{len(corrections):,} label corrections in workspace {workspace.slug}")
+            extra = [*extra, *corrections]
+        out = opts["out"] or (Path(settings.VAR_DIR) / "sentiment" / workspace.slug if workspace
+                              else DEFAULT_MODEL.parent)
+        model, report = train(examples, extra=extra, valid=valid, c=opts["c"], folds=opts["folds"],
+                              extra_weight=opts["extra_weight"],
+                              progress=lambda message: self.stderr.write(message))
+        out.mkdir(parents=True, exist_ok=True)
+        model.save(out / MODEL_FILE)
+        data_report = {**report.as_json(), "data": str(data), "model": str(out / MODEL_FILE)}
+        (out / REPORT_FILE).write_text(json.dumps(data_report, indent=2, ensure_ascii=False) + "\n")
+        if opts["json"]:
+            self.print_json(data_report)
+            return
+        self.stdout.write(f"model: {out / MODEL_FILE} ({(out / MODEL_FILE).stat().st_size / 1e6:.1f} MB), "
+                          f"{report.n_train:,} examples + {report.n_extra:,} extra, {report.seconds:.0f} s")
+        if report.out_of_fold:
+            s = report.out_of_fold["after_shift"]
+            self.stdout.write(f"out-of-fold on train: accuracy {s['accuracy']:.4f}, macro-F1 {s['macro_f1']:.4f}")
+        if report.validation:
+            s = report.validation
+            self.stdout.write(f"{valid_path}: accuracy {s['accuracy']:.4f}, macro-F1 {s['macro_f1']:.4f}")
+
+    # --- classify ------------------------------------------------------------------
+
+    def _classify(self, opts):
+        from samphan.sentiment import classify
+
+        if opts["model"] and not opts["model"].is_file():
+            raise ValidationFailed(f"{opts['model']}: no such model file")
+        stream = sys.stdin.buffer if hasattr(sys.stdin, "buffer") else sys.stdin
+        batch: list[str] = []
+        for number, raw in enumerate(stream, start=1):
+            try:
+                line = raw.decode("utf-8") if isinstance(raw, bytes) else raw
+            except UnicodeDecodeError as exc:
+                raise ValidationFailed(f"stdin line {number}: not UTF-8 ({exc.reason})") from None
+            batch.append(line.rstrip("\r\n"))
+            if len(batch) >= BATCH:
+                self._emit(classify(batch, model_path=opts["model"]))
+                batch = []
+        if batch:
+            self._emit(classify(batch, model_path=opts["model"]))
+
+    def _emit(self, results):
+        self.stdout.write("\n".join(json.dumps(r, ensure_ascii=False) for r in results))
+
+    # --- evaluate ------------------------------------------------------------------
+
+    def _evaluate(self, opts):
+        from samphan.sentiment.evaluation import evaluate
+
+        if opts["model"] and not opts["model"].is_file():
+            raise ValidationFailed(f"{opts['model']}: no such model file")
+        report = evaluate(opts["file"], model_path=opts["model"])
+        if opts["json"]:
+            self.print_json(report)
+            return
+        self.stdout.write(f"{opts['file']}: {report['n']:,} messages, accuracy {report['accuracy']:.4f}, "
+                          f"macro-F1 {report['macro_f1']:.4f}, {report['messages_per_second']:,} messages/s")
+        for label, f1 in report["per_class"].items():
+            self.stdout.write(f"  F1 {label:<9} {f1:.4f}")

@@ -1,0 +1,75 @@
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from samphan.core.errors import ValidationFailed
+from samphan.sentiment import classify
+from samphan.sentiment.model import ThaiSentimentModel
+from samphan.sentiment.training import Example, read_labelled_jsonl, train
+
+
+@pytest.fixture(scope="module")
+def tiny_model(tiny_corpus, tmp_path_factory):
+    examples = read_labelled_jsonl(tiny_corpus / "train.jsonl")
+    model, report = train(examples, valid=read_labelled_jsonl(tiny_corpus / "valid.jsonl"), folds=3)
+    path = tmp_path_factory.mktemp("model") / "thai.npz"
+    model.save(path)
+    return model, report, path
+
+
+def test_training_learns_the_tiny_corpus(tiny_model):
+    _, report, path = tiny_model
+    assert report.folds == 3 and report.out_of_fold["after_shift"]["n"] == report.n_train
+    assert report.validation["accuracy"] >= 0.9
+    results = classify(["ครีมนี้ราคาเท่าไหร่คะ", "ผิดหวังกับร้านนี้มาก", "ชอบมากเลยค่ะ"], model_path=path)
+    assert [r["label"] for r in results] == ["question", "negative", "positive"]
+    for r in results:
+        assert r["language"] == "th"
+        assert set(r["scores"]) == {"positive", "neutral", "negative", "question"}
+        assert abs(sum(r["scores"].values()) - 1) < 1e-3
+
+
+def test_saved_model_round_trips(tiny_model):
+    model, _, path = tiny_model
+    loaded = ThaiSentimentModel.load(path)
+    texts = ["ชอบ", "แย่มาก", "เท่าไหร่", ""]
+    assert np.allclose(loaded.predict_proba(texts), model.predict_proba(texts), atol=1e-6)
+    assert loaded.meta["n_train"] == model.meta["n_train"]
+
+
+def test_extra_examples_change_the_model(tiny_corpus):
+    examples = read_labelled_jsonl(tiny_corpus / "train.jsonl")
+    # An agent insists that "ปังมาก" (slang: great) is positive.
+    extra = [Example("ปังมาก", "pos"), Example("ปังมาก ปังสุดๆ", "pos")] * 5
+    model, report = train(examples, extra=extra, folds=0)
+    assert report.n_extra == 10
+    assert model.classes[int(model.predict_proba(["ปังมาก"])[0].argmax())] == "pos"
+
+
+@pytest.mark.parametrize(("line", "message"), [
+    ("{not json", "line 2: not valid JSON"),
+    ('["a"]', "line 2: expected a JSON object"),
+    ('{"texts": 5, "category": "pos"}', 'line 2: "texts" must be a string'),
+    ('{"texts": "x"}', 'line 2: "category" must be one of'),
+    ('{"texts": "x", "category": "happy"}', "line 2: unknown category 'happy'"),
+])
+def test_bad_jsonl_names_the_line(tmp_path, line, message):
+    path = tmp_path / "bad.jsonl"
+    path.write_text(json.dumps({"texts": "ดี", "category": "pos"}) + "\n" + line + "\n", encoding="utf-8")
+    with pytest.raises(ValidationFailed) as exc:
+        read_labelled_jsonl(path)
+    assert message in exc.value.message and str(path) in exc.value.message
+
+
+def test_labels_as_well_as_categories(tmp_path):
+    path = tmp_path / "ok.jsonl"
+    path.write_text('{"texts": "ดี", "category": "positive"}\n\n{"text": "ไหม", "label": "q"}\n', encoding="utf-8")
+    assert [e.category for e in read_labelled_jsonl(path)] == ["pos", "q"]
+
+
+def test_missing_file(tmp_path):
+    with pytest.raises(ValidationFailed, match="no such file"):
+        read_labelled_jsonl(tmp_path / "nope.jsonl")
