@@ -126,13 +126,14 @@ def webhook_store(*, account: ChannelAccount, body: bytes, headers: Mapping[str,
         json.loads(body)
     except (UnicodeDecodeError, ValueError) as exc:
         status, reason = WebhookEvent.Status.FAILED, f"the body is not JSON: {' '.join(str(exc).split())[:200]}"
-    with transaction.atomic():
-        event = WebhookEvent.objects.create(
-            workspace_id=account.workspace_id, channel_account=account, body=body,
-            headers=adapter.selected_headers(headers), status=status, failure_reason=reason,
-        )
-        if status == WebhookEvent.Status.RECEIVED:
-            transaction.on_commit(lambda: webhook_enqueue(event.pk))
+    # One INSERT, committed on its own (autocommit): the event is durable before the 200.
+    event = WebhookEvent.objects.create(
+        workspace_id=account.workspace_id, channel_account_id=account.pk, body=body,
+        headers=adapter.selected_headers(headers), status=status, failure_reason=reason,
+    )
+    if status == WebhookEvent.Status.RECEIVED:
+        # At once in autocommit; after the enclosing transaction commits if there is one.
+        transaction.on_commit(lambda: webhook_enqueue(event.pk))
     if status == WebhookEvent.Status.FAILED:
         logger.warning("webhook %s for channel %s kept as failed: %s", event.pk, account.pk, reason)
     return event

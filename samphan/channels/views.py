@@ -8,6 +8,8 @@ gets 401 and nothing is stored; an unknown account 404.
 from __future__ import annotations
 
 import logging
+import threading
+import time
 
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
@@ -20,6 +22,30 @@ from samphan.channels.services import webhook_store
 logger = logging.getLogger("samphan.channels")
 
 MAX_BODY = 2 * 1024 * 1024  # LINE and Facebook send far less; larger is not a webhook
+# Accounts are read per process at most every ACCOUNT_TTL seconds: a webhook burst then costs one
+# INSERT per request. A deactivated account or new secrets take effect within that delay.
+ACCOUNT_TTL = 10.0
+_accounts: dict[tuple[str, str], tuple[float, ChannelAccount | None]] = {}
+_accounts_lock = threading.Lock()
+
+
+def _account(provider: str, account_uuid) -> ChannelAccount | None:
+    key = (provider, str(account_uuid))
+    now = time.monotonic()
+    cached = _accounts.get(key)
+    if cached is not None and now - cached[0] < ACCOUNT_TTL:
+        return cached[1]
+    account = (ChannelAccount.objects.filter(uuid=account_uuid, provider=provider, is_active=True)
+               .only("id", "uuid", "workspace_id", "provider", "secrets_ciphertext", "config").first())
+    with _accounts_lock:
+        if len(_accounts) > 10_000:  # unknown uuids must not grow this without bound
+            _accounts.clear()
+        _accounts[key] = (now, account)
+    return account
+
+
+def forget_cached_accounts() -> None:
+    _accounts.clear()
 
 
 def _text(body: str, status: int) -> HttpResponse:
@@ -30,8 +56,7 @@ def _text(body: str, status: int) -> HttpResponse:
 def webhook(request: HttpRequest, provider: str, account_uuid) -> HttpResponse:
     if provider not in adapter_paths():
         return _text("unknown provider", 404)
-    account = (ChannelAccount.objects.filter(uuid=account_uuid, provider=provider, is_active=True)
-               .only("id", "workspace_id", "provider", "secrets_ciphertext", "config").first())
+    account = _account(provider, account_uuid)
     if account is None:
         return _text("unknown channel account", 404)
     adapter = get_adapter(account)

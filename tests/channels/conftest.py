@@ -17,6 +17,9 @@ from tests.channels.helpers import (
 
 @pytest.fixture(autouse=True)
 def _clean_fake_outbox():
+    from samphan.channels.views import forget_cached_accounts
+
+    forget_cached_accounts()
     fake.OUTBOX.clear()
     fake.ATTEMPTS.clear()
     yield
