@@ -37,6 +37,24 @@ from samphan.commerce.models import Order  # noqa: E402
 from samphan.customers.models import Customer  # noqa: E402
 
 
+def backend_cpu() -> float | None:
+    """CPU seconds used so far by this connection's PostgreSQL backend, when the server is local.
+
+    On a shared machine wall time depends on everyone else's load; the CPU time of our own
+    process plus the database backend is what the recompute itself costs.
+    """
+    if connection.vendor != "postgresql":
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        pid = cursor.fetchone()[0]
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--workspace", required=True)
@@ -56,11 +74,17 @@ def main() -> None:
         for model in (StageChange, CustomerScore, ModelRun):
             model.objects.filter(workspace=ws)._raw_delete(model.objects.db)
     for run in range(1, args.runs + 1):
+        load = os.getloadavg()[0]
+        db_cpu = backend_cpu()
+        cpu = time.process_time()
         started = time.perf_counter()
         summary = analytics_recompute(workspace=ws, as_of=args.as_of, via="benchmark")
         total = time.perf_counter() - started
+        cpu = time.process_time() - cpu
+        db_cpu = None if db_cpu is None else backend_cpu() - db_cpu
         steps = "  ".join(f"{k} {v:.2f}" for k, v in summary["seconds"].items())
-        print(f"run {run}: {total:6.2f} s total  [{steps}]")
+        cpu_text = f"python {cpu:.1f}" + ("" if db_cpu is None else f" + postgres {db_cpu:.1f}")
+        print(f"run {run}: {total:6.2f} s wall  [{steps}]  cpu s: {cpu_text}  (load average before: {load:.1f})")
         print(f"        customers {summary['customers']:,}  buyers {summary['buyers']:,}  "
               f"stage changes {summary['stage_changes']:,}  as of {summary['as_of']}")
     print("stages: " + ", ".join(f"{k} {v:,}" for k, v in sorted(summary["stages"].items(), key=lambda kv: -kv[1])))

@@ -18,8 +18,12 @@ Database-specific code stays here behind `connection.vendor`.
 from __future__ import annotations
 
 import io
+import itertools
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -37,7 +41,7 @@ days AS (
            SUM(CASE WHEN discount_total > 0 THEN 1 ELSE 0 END) AS nd
     FROM commerce_order
     WHERE workspace_id = %(ws)s AND status = 'completed' AND customer_id IS NOT NULL
-          AND ordered_at < %(end)s {since}
+          AND {ts} < %(end)s {since} {range}
     GROUP BY customer_id, {day}
 )"""
 
@@ -68,7 +72,7 @@ _SPEND = """
 SELECT customer_id, CAST(SUM(total) AS {float}) AS spend
 FROM commerce_order
 WHERE workspace_id = %(ws)s AND status = 'completed' AND customer_id IS NOT NULL
-      AND ordered_at < %(end)s {since}
+      AND {ts} < %(end)s {since}
 GROUP BY customer_id
 """
 
@@ -80,17 +84,21 @@ def local_day_start(day: date, tz_name: str) -> datetime:
 
 def _sql_parts(tz_name: str, on: date) -> dict[str, str]:
     if connection.vendor == "postgresql":
-        return {"day": "((ordered_at AT TIME ZONE %(tz)s)::date - DATE '1970-01-01')", "float": "float8"}
+        return {"day": "((ordered_at AT TIME ZONE %(tz)s)::date - DATE '1970-01-01')", "float": "float8",
+                "ts": "ordered_at"}
     offset = int(local_day_start(on, tz_name).utcoffset().total_seconds())  # type: ignore[union-attr]
     # unixepoch() reads Django's stored UTC text; integer division floors for dates after 1970.
-    return {"day": f"((unixepoch(ordered_at) + {offset}) / 86400)", "float": "REAL"}
+    # "+ordered_at" keeps SQLite on the (workspace, customer, ordered_at) index, which reads a
+    # customer's orders together; the (workspace, ordered_at) index costs twice the time.
+    return {"day": f"((unixepoch(ordered_at) + {offset}) / 86400)", "float": "REAL", "ts": "+ordered_at"}
 
 
-def _render(template: str, tz_name: str, on: date, *, since: bool) -> str:
+def _render(template: str, tz_name: str, on: date, *, since: bool, id_range: bool = False) -> str:
     parts = _sql_parts(tz_name, on)
     return (template.replace("{days_cte}", _DAYS_CTE).replace("{day}", parts["day"])
-            .replace("{float}", parts["float"])
-            .replace("{since}", "AND ordered_at >= %(start)s" if since else ""))
+            .replace("{range}", "AND customer_id >= %(lo)s AND customer_id < %(hi)s" if id_range else "")
+            .replace("{float}", parts["float"]).replace("{ts}", parts["ts"])
+            .replace("{since}", f"AND {parts['ts']} >= %(start)s" if since else ""))
 
 
 def _params(**values: object) -> dict[str, object]:
@@ -107,16 +115,54 @@ class CustomerAggregates:
 
 
 def customer_aggregates(*, workspace_id: int, tz_name: str, as_of: date, period_days: int,
-                        window_days: int) -> CustomerAggregates:
-    """Per-customer purchase figures over completed orders up to the end of `as_of` (local)."""
+                        window_days: int, id_range: tuple[int, int] | None = None) -> CustomerAggregates:
+    """Per-customer purchase figures over completed orders up to the end of `as_of` (local).
+
+    `id_range` (lo, hi) limits it to customers with lo <= id < hi, so that parallel
+    connections can each take a share (see `parallel_reads`).
+    """
     end = local_day_start(as_of + timedelta(days=1), tz_name)
     as_of_day = day_number(as_of)
+    lo, hi = id_range or (None, None)
     params = _params(ws=workspace_id, end=end, tz=tz_name, period_start=as_of_day - period_days + 1,
-                     window_start=as_of_day - window_days + 1)
-    sql = _render(_PER_CUSTOMER, tz_name, as_of, since=False)
-    frame = _fetch_frame(sql, params, COLUMNS)
+                     window_start=as_of_day - window_days + 1, lo=lo, hi=hi)
+    sql = _render(_PER_CUSTOMER, tz_name, as_of, since=False, id_range=id_range is not None)
+    frame = fetch_frame(sql, params, COLUMNS)
     schema = {c: pl.Float64 if c.endswith(("spend", "value")) or c == "second_day" else pl.Int64 for c in COLUMNS}
     return CustomerAggregates(frame=frame.cast(schema))  # type: ignore[arg-type]
+
+
+def customer_id_ranges(workspace_id: int, parts: int) -> list[tuple[int, int]]:
+    """Split the workspace's customer ids into `parts` contiguous ranges of equal width."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT MIN(id), MAX(id) FROM customers_customer WHERE workspace_id = %s", [workspace_id])
+        low, high = cursor.fetchone()
+    if low is None:
+        return [(0, 1)]
+    bounds = np.linspace(low, high + 1, parts + 1).round().astype(np.int64)
+    return [(int(a), int(b)) for a, b in itertools.pairwise(bounds) if b > a]
+
+
+def can_read_in_parallel() -> bool:
+    """Parallel reads use other connections, which see only committed data: PostgreSQL, outside a transaction."""
+    return connection.vendor == "postgresql" and not connection.in_atomic_block
+
+
+def parallel_reads(tasks: list[Callable[[], Any]]) -> list[Any]:
+    """Run read-only database tasks in threads, one connection each (Django's are per thread).
+
+    PostgreSQL runs each query in its own backend process, so on a 2-core machine two
+    halves of the aggregation finish in about half the time.
+    """
+
+    def run(task: Callable[[], Any]) -> Any:
+        try:
+            return task()
+        finally:
+            connection.close()  # this thread's connection
+
+    with ThreadPoolExecutor(max_workers=len(tasks), thread_name_prefix="analytics-read") as pool:
+        return list(pool.map(run, tasks))
 
 
 def customer_spend(*, workspace_id: int, tz_name: str, start: date | None, end: date | None) -> np.ndarray:
@@ -125,11 +171,12 @@ def customer_spend(*, workspace_id: int, tz_name: str, start: date | None, end: 
     params = _params(ws=workspace_id, end=local_day_start(until + timedelta(days=1), tz_name),
                      start=local_day_start(start, tz_name) if start else None)
     sql = _render(_SPEND, tz_name, end or date.today(), since=start is not None)
-    frame = _fetch_frame(sql, params, ("customer_id", "spend"))
+    frame = fetch_frame(sql, params, ("customer_id", "spend"))
     return frame["spend"].cast(pl.Float64).to_numpy() if frame.height else np.zeros(0)
 
 
-def _fetch_frame(sql: str, params: dict[str, object], columns: tuple[str, ...]) -> pl.DataFrame:
+def fetch_frame(sql: str, params: Any, columns: tuple[str, ...]) -> pl.DataFrame:
+    """Run a query and return its rows as a Polars frame (PostgreSQL: through COPY)."""
     if connection.vendor == "postgresql":
         return _fetch_frame_copy(sql, params, columns)
     with connection.cursor() as cursor:
@@ -138,7 +185,7 @@ def _fetch_frame(sql: str, params: dict[str, object], columns: tuple[str, ...]) 
     return pl.DataFrame(rows, schema=list(columns), orient="row", infer_schema_length=None)
 
 
-def _fetch_frame_copy(sql: str, params: dict[str, object], columns: tuple[str, ...]) -> pl.DataFrame:
+def _fetch_frame_copy(sql: str, params: Any, columns: tuple[str, ...]) -> pl.DataFrame:
     """PostgreSQL: stream the result as CSV through COPY — far faster than a million Python tuples."""
     buffer = io.BytesIO()
     with connection.cursor() as cursor:

@@ -77,10 +77,19 @@ class CustomerSignal(WorkspaceScopedModel):
 
 
 class CustomerScore(WorkspaceScopedModel):
-    """One row per customer: RFM, lifecycle stage, CLV and the purchase summary behind them."""
+    """One row per customer: RFM, lifecycle stage, CLV and the purchase summary behind them.
 
+    A derived table, rewritten in full by every recompute, so it carries as little as the
+    reads need (docs/analytics.md, "Why the write is fast"): no database-level foreign keys
+    (PostgreSQL would check and lock a million customer rows at commit; Django's ORM still
+    cascades deletes), one secondary index, and free space in each page (fillfactor 60, set
+    in the migration) so that rewriting a row whose stage did not change is a HOT update.
+    """
+
+    workspace = models.ForeignKey("accounts.Workspace", on_delete=models.CASCADE, related_name="+",
+                                  db_index=False, db_constraint=False)
     customer = models.OneToOneField("customers.Customer", on_delete=models.CASCADE, primary_key=True,
-                                    related_name="analytics_score")
+                                    related_name="analytics_score", db_constraint=False)
     # Purchase summary over all completed orders up to the as-of date.
     order_count = models.PositiveIntegerField(default=0)
     purchase_days = models.PositiveIntegerField(default=0)  # distinct days with a purchase
@@ -107,29 +116,26 @@ class CustomerScore(WorkspaceScopedModel):
     computed_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
-        indexes = [
-            models.Index(fields=["workspace", "stage"]),
-            models.Index(fields=["workspace", "rfm_segment"]),
-            models.Index(fields=["workspace", "-clv"]),
-        ]
+        indexes = [models.Index(fields=["workspace", "stage"])]
 
 
 class StageChange(WorkspaceScopedModel):
     """Every change of lifecycle stage, so movement between stages is one query.
 
-    `from_stage` is empty for a customer's first stage.
+    `from_stage` is empty for a customer's first stage. Like CustomerScore, written in bulk
+    by the recompute without database-level foreign keys; the ORM cascades deletes.
     """
 
-    customer = models.ForeignKey("customers.Customer", on_delete=models.CASCADE, related_name="+")
+    workspace = models.ForeignKey("accounts.Workspace", on_delete=models.CASCADE, related_name="+",
+                                  db_index=False, db_constraint=False)
+    customer = models.ForeignKey("customers.Customer", on_delete=models.CASCADE, related_name="+",
+                                 db_constraint=False)
     from_stage = models.CharField(max_length=24, blank=True)
     to_stage = models.CharField(max_length=24)
     changed_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
-        indexes = [
-            models.Index(fields=["workspace", "from_stage", "to_stage", "changed_at"]),
-            models.Index(fields=["workspace", "customer", "changed_at"]),
-        ]
+        indexes = [models.Index(fields=["workspace", "from_stage", "to_stage", "changed_at"])]
 
 
 class ModelRun(WorkspaceScopedModel):

@@ -208,7 +208,7 @@ class ClvFitReport:
 def clv_fit_report(*, workspace: Any, calibration_end: date, unit: str = "week") -> ClvFitReport:
     """Fit BG/NBD and Gamma-Gamma on completed orders up to the calibration end; nothing is stored."""
     from samphan.analytics.aggregate import customer_aggregates
-    from samphan.analytics.services import UNIT_DAYS, clv_fit_and_predict
+    from samphan.analytics.services import UNIT_DAYS, clv_fit
     from samphan.analytics.summary import day_number
 
     if unit not in UNIT_DAYS:
@@ -216,7 +216,7 @@ def clv_fit_report(*, workspace: Any, calibration_end: date, unit: str = "week")
     agg = customer_aggregates(workspace_id=workspace.pk, tz_name=workspace.time_zone, as_of=calibration_end,
                               period_days=1, window_days=1).frame
     rules = {**DEFAULT_RULES["clv"], "unit": unit}
-    result = clv_fit_and_predict(agg, as_of_day=day_number(calibration_end), rules=rules, predict=False)
+    result = clv_fit(agg, as_of_day=day_number(calibration_end), rules=rules)
     if result.error or result.bgnbd is None or result.gamma_gamma is None:
         raise ValidationFailed(f"not enough purchase data in {workspace.slug} for a CLV fit: {result.error}")
     return ClvFitReport(bgnbd=result.bgnbd, gamma_gamma=result.gamma_gamma, customers=result.bgnbd.customers,

@@ -9,10 +9,12 @@ and records no stage change.
 from __future__ import annotations
 
 import logging
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -21,7 +23,14 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from samphan.analytics import clv
-from samphan.analytics.aggregate import customer_aggregates, local_day_start
+from samphan.analytics.aggregate import (
+    can_read_in_parallel,
+    customer_aggregates,
+    customer_id_ranges,
+    fetch_frame,
+    local_day_start,
+    parallel_reads,
+)
 from samphan.analytics.models import AnalyticsSettings, CustomerSignal, ModelRun
 from samphan.analytics.rules import effective_rules, validate_rules, workspace_today
 from samphan.analytics.scoring import LifecycleInputs, lifecycle_stages, rfm_score
@@ -102,6 +111,7 @@ class ClvResult:
     expected_purchases: np.ndarray | None = None
     expected_spend: np.ndarray | None = None
     value: np.ndarray | None = None
+    inputs: tuple[np.ndarray, np.ndarray, clv.Grouped] | None = None  # x, m, unique (x, t_x, T) in units
     seconds: dict[str, float] = field(default_factory=dict)
 
 
@@ -118,11 +128,10 @@ def clv_inputs(agg: pl.DataFrame, *, as_of_day: int) -> tuple[np.ndarray, np.nda
     return x, (last - first).astype(np.int64), (as_of_day - first).astype(np.int64), m
 
 
-def clv_fit_and_predict(agg: pl.DataFrame, *, as_of_day: int, rules: dict[str, Any],
-                        predict: bool = True) -> ClvResult:
-    """Fit BG/NBD and Gamma-Gamma on the workspace's buyers, then predict per customer.
+def clv_fit(agg: pl.DataFrame, *, as_of_day: int, rules: dict[str, Any]) -> ClvResult:
+    """Fit BG/NBD and Gamma-Gamma on the workspace's buyers.
 
-    Too little data is not an error here: the result carries the reason and no predictions.
+    Too little data is not an error here: the result carries the reason and no parameters.
     """
     out = ClvResult()
     unit = UNIT_DAYS[rules["unit"]]
@@ -130,7 +139,7 @@ def clv_fit_and_predict(agg: pl.DataFrame, *, as_of_day: int, rules: dict[str, A
     started = time.perf_counter()
     grouped = clv.group_rows(x, t_days, T_days)
     gx, gt, gT = grouped.columns
-    scaled = clv.Grouped((gx, gt / unit, gT / unit), grouped.counts, grouped.inverse)
+    out.inputs = (x, m, clv.Grouped((gx, gt / unit, gT / unit), grouped.counts, grouped.inverse))
     fit_rows = gT > 0  # customers whose first purchase is on the as-of day carry no information yet
     fit_group = clv.Grouped((gx[fit_rows], gt[fit_rows] / unit, gT[fit_rows] / unit), grouped.counts[fit_rows],
                             grouped.inverse)
@@ -138,21 +147,25 @@ def clv_fit_and_predict(agg: pl.DataFrame, *, as_of_day: int, rules: dict[str, A
         out.bgnbd = clv.bgnbd_fit(*fit_group.columns, grouped=fit_group)
         out.gamma_gamma = clv.gamma_gamma_fit(x, m)
     except clv.FitError as exc:
+        out.bgnbd = out.gamma_gamma = None
         out.error = str(exc)
-        return out
-    finally:
-        out.seconds["fit"] = round(time.perf_counter() - started, 3)
-    if not predict:
+    out.seconds["fit"] = round(time.perf_counter() - started, 3)
+    return out
+
+
+def clv_predict(out: ClvResult, *, rules: dict[str, Any]) -> ClvResult:
+    """P(alive), expected purchases, expected spend and CLV per customer, from a fit."""
+    if out.bgnbd is None or out.gamma_gamma is None or out.inputs is None:
         return out
     started = time.perf_counter()
+    unit = UNIT_DAYS[rules["unit"]]
     bg, gg = out.bgnbd, out.gamma_gamma
+    x, m, scaled = out.inputs
     ux, ut, uT = scaled.columns
     horizon = rules["expected_purchases_days"] / unit
-    p_alive_u = clv.bgnbd_p_alive(bg, ux, ut, uT)
-    expected_u = clv.bgnbd_expected_purchases(bg, horizon, ux, ut, uT)
     inv = scaled.inverse
-    out.p_alive = p_alive_u[inv]
-    out.expected_purchases = expected_u[inv]
+    out.p_alive = clv.bgnbd_p_alive(bg, ux, ut, uT)[inv]
+    out.expected_purchases = clv.bgnbd_expected_purchases(bg, horizon, ux, ut, uT)[inv]
     out.expected_spend = clv.gamma_gamma_expected_spend(gg, x, m)
     # CLV = Σ monthly increments of expected purchases × expected spend, discounted; the
     # increments depend only on the (x, t_x, T) triple, so they are summed per unique triple.
@@ -169,11 +182,27 @@ def clv_fit_and_predict(agg: pl.DataFrame, *, as_of_day: int, rules: dict[str, A
 
 
 def _customer_ids(workspace_id: int) -> np.ndarray:
+    """Live customers (not merged away, not erased), sorted."""
     from samphan.customers.models import Customer
 
     ids = (Customer.objects.for_workspace(workspace_id).filter(merged_into__isnull=True, erased_at__isnull=True)
            .order_by("pk").values_list("pk", flat=True))
-    return np.fromiter(ids.iterator(chunk_size=50_000), dtype=np.int64)
+    sql, params = ids.query.sql_with_params()
+    frame = fetch_frame(sql, params, ("id",))
+    return frame["id"].cast(pl.Int64).to_numpy() if frame.height else np.zeros(0, dtype=np.int64)
+
+
+def _read_customers(workspace: Any, *, as_of: date, rules: dict[str, Any]) -> tuple[pl.DataFrame, np.ndarray]:
+    """The per-customer aggregates and the live customer ids; on PostgreSQL in parallel connections."""
+    common = {"workspace_id": workspace.pk, "tz_name": workspace.time_zone, "as_of": as_of,
+              "period_days": rules["rfm"]["period_days"], "window_days": rules["lifecycle"]["window_days"]}
+    if not can_read_in_parallel():
+        return customer_aggregates(**common).frame, _customer_ids(workspace.pk)
+    ranges = customer_id_ranges(workspace.pk, parts=max(2, min(4, os.cpu_count() or 2)))
+    tasks: list[Callable[[], Any]] = [partial(customer_aggregates, **common, id_range=r) for r in ranges]
+    tasks.append(partial(_customer_ids, workspace.pk))
+    *parts, ids = parallel_reads(tasks)
+    return pl.concat([p.frame for p in parts]).sort("customer_id"), ids
 
 
 def _signals(workspace_id: int, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -216,18 +245,16 @@ def analytics_recompute(*, workspace: Any, as_of: date | None = None, progress: 
 
     if progress:
         progress(0, "aggregating orders")
-    agg = customer_aggregates(workspace_id=workspace.pk, tz_name=workspace.time_zone, as_of=as_of,
-                              period_days=rules["rfm"]["period_days"],
-                              window_days=rules["lifecycle"]["window_days"]).frame
-    ids = _customer_ids(workspace.pk)
+    agg, ids = _read_customers(workspace, as_of=as_of, rules=rules)
     # Orders of customers merged away or erased no longer count; the customer list decides.
     agg = agg.filter(pl.col("customer_id").is_in(pl.Series(ids).implode()))
     step(1, "fitting BG/NBD and Gamma-Gamma")
 
-    fit = clv_fit_and_predict(agg, as_of_day=as_of_day, rules=rules["clv"])
+    fit = clv_fit(agg, as_of_day=as_of_day, rules=rules["clv"])
     if fit.error:
         logger.info("analytics: no CLV for workspace %s: %s", workspace.slug, fit.error)
     step(2, "predicting CLV")
+    clv_predict(fit, rules=rules["clv"])
     step(3, "scoring RFM and lifecycle")
 
     n = len(ids)
@@ -304,12 +331,10 @@ def analytics_recompute(*, workspace: Any, as_of: date | None = None, progress: 
     }).with_columns(
         pl.when(pl.Series(bought)).then(pl.col("first_purchase")).otherwise(None).alias("first_purchase"),
         pl.when(pl.Series(bought)).then(pl.col("last_purchase")).otherwise(None).alias("last_purchase"),
-        pl.lit(changed_at).alias("stage_since"),
-        pl.lit(computed_at).alias("computed_at"),
     )
     with transaction.atomic():
         _lock_workspace(workspace.pk)
-        written = scores_write(frame, workspace_id=workspace.pk)
+        written = scores_write(frame, workspace_id=workspace.pk, changed_at=changed_at, computed_at=computed_at)
         run = ModelRun.objects.create(
             workspace=workspace, computed_at=computed_at, as_of=as_of, customers=n, buyers=int(bought.sum()),
             bgnbd={**fit.bgnbd.as_dict(), "unit": rules["clv"]["unit"]} if fit.bgnbd else {},
@@ -317,19 +342,19 @@ def analytics_recompute(*, workspace: Any, as_of: date | None = None, progress: 
             fit_error=fit.error[:255], rules=rules,
         )
         step(5, "done")
-        run.seconds = {**seconds, **{f"model_{k}": v for k, v in fit.seconds.items()}}
+        run.seconds = dict(seconds)
         run.save(update_fields=["seconds"])
         audit_record(workspace=workspace, action="analytics.recomputed", actor=actor, via=via, target=run,
                      summary=f"analytics recomputed for {n} customers as of {as_of}",
                      changes={"stage_changes": written["stage_changes"]})
-    values, counts = np.unique(stages.astype(str), return_counts=True)
+    stage_totals = frame["stage"].value_counts()
     return {
         "workspace": workspace.slug,
         "as_of": as_of.isoformat(),
         "customers": n,
         "buyers": int(bought.sum()),
         "stage_changes": written["stage_changes"],
-        "stages": {str(v): int(c) for v, c in zip(values, counts, strict=True)},
+        "stages": dict(zip(stage_totals["stage"].to_list(), stage_totals["count"].to_list(), strict=True)),
         "bgnbd": run.bgnbd or None,
         "gamma_gamma": run.gamma_gamma or None,
         "clv_error": fit.error or None,

@@ -219,3 +219,37 @@ def test_rules_are_validated(workspace):
                                                              "clv": {"unit": "fortnight"}})
     fields = {d["field"] for d in err.value.details}
     assert fields == {"lifecycle.lapsed_days", "lifecycle.colour", "clv.unit"}
+
+
+def test_deleting_a_customer_deletes_its_scores_and_history(shop, workspace):
+    """The derived tables have no database foreign keys; the ORM cascade must still clean up."""
+    c = shop.customer()
+    analytics_recompute(workspace=workspace, as_of=AS_OF)
+    assert CustomerScore.objects.filter(customer_id=c.pk).exists()
+    assert StageChange.objects.filter(customer_id=c.pk).exists()
+    c.delete()
+    assert not CustomerScore.objects.filter(customer_id=c.pk).exists()
+    assert not StageChange.objects.filter(customer_id=c.pk).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_parallel_reads_give_the_same_scores(workspace, monkeypatch):
+    """Outside a transaction PostgreSQL reads in parallel connections (id ranges); same result."""
+    from samphan.analytics.aggregate import can_read_in_parallel
+    from tests.analytics.conftest import Shop
+
+    shop = Shop(workspace)
+    people = [shop.customer() for _ in range(30)]
+    for i, c in enumerate(people[:25]):
+        for k in range(1 + i % 4):
+            shop.order(c, AS_OF - timedelta(days=5 + 37 * k + i), 50 + 10 * i)
+    first = analytics_recompute(workspace=workspace, as_of=AS_OF)
+    rows = list(CustomerScore.objects.order_by("customer_id").values_list("customer_id", "purchase_days", "stage"))
+    assert len(rows) == 30 and first["buyers"] == 25
+    from django.db import connection
+
+    assert can_read_in_parallel() == (connection.vendor == "postgresql")
+    monkeypatch.setattr("samphan.analytics.services.can_read_in_parallel", lambda: False)
+    analytics_recompute(workspace=workspace, as_of=AS_OF)
+    again = list(CustomerScore.objects.order_by("customer_id").values_list("customer_id", "purchase_days", "stage"))
+    assert again == rows
