@@ -139,6 +139,21 @@ def webhook_store(*, account: ChannelAccount, body: bytes, headers: Mapping[str,
     return event
 
 
+def channel_poll(*, account: ChannelAccount) -> list[WebhookEvent]:
+    """Pull channels (an IMAP mailbox): what the adapter fetched goes through the webhook pipeline.
+
+    The adapter's poll() returns raw bodies it has already authenticated (it
+    logged in to fetch them); each is stored like a verified webhook and
+    processed by the same worker path, with the same dedupe keys.
+    """
+    from samphan.channels.adapters import get_adapter
+
+    adapter = get_adapter(account)
+    if not adapter.polls:
+        raise ValidationFailed(f"{account.provider} channels are not polled; they call their webhook")
+    return [webhook_store(account=account, body=body, headers={}, adapter=adapter) for body in adapter.poll()]
+
+
 KICK_TTL = 30  # seconds: a slot whose task died frees itself
 
 

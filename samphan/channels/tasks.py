@@ -67,6 +67,16 @@ def send_outbound(outbound_id: int) -> str:
     return attempt.outcome
 
 
+@shared_task(name="channels.poll_account")
+def poll_account(account_id: int) -> int:
+    """Fetch new inbound messages of a pull channel (e-mail); schedule it with beat or cron."""
+    from samphan.channels.models import ChannelAccount
+    from samphan.channels.services import channel_poll
+
+    account = ChannelAccount.objects.filter(pk=account_id, is_active=True).first()
+    return len(channel_poll(account=account)) if account is not None else 0
+
+
 @shared_task(name="channels.sweep")
 def sweep() -> dict:
     """Webhook events still "received" and outbound messages a lost task or a killed worker left."""

@@ -232,3 +232,19 @@ def test_tasks_are_coalesced_while_enough_are_queued(provider_client, line_accou
         post_line(provider_client, line_account, {"events": [line_text_event(event_id="E2", message_id="2")]})
     assert not WebhookEvent.objects.filter(status="received").exists()
     assert cache.get(kick_key(0)) is None  # released by that task
+
+
+def test_pull_channels_use_the_same_pipeline(fake_account, run_on_commit, monkeypatch):
+    """An adapter that polls (IMAP) hands back bodies that are stored and processed like webhooks."""
+    import json as _json
+
+    from samphan.channels.adapters.fake import FakeAdapter
+    from samphan.channels.tasks import poll_account
+
+    body = _json.dumps({"events": [{"id": "mail-1", "from": "visitor-9", "text": "polled"}]}).encode()
+    monkeypatch.setattr(FakeAdapter, "polls", True)
+    monkeypatch.setattr(FakeAdapter, "poll", lambda self: [body])
+    with run_on_commit():
+        assert poll_account(fake_account.pk) == 1
+    assert WebhookEvent.objects.get().status == "processed"
+    assert Message.objects.get().text == "polled"
