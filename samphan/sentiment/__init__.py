@@ -22,8 +22,11 @@ LABEL_ORDER = ("positive", "neutral", "negative", "question")
 @lru_cache(maxsize=4)
 def load_model(path: str | Path | None = None):
     from samphan.sentiment.model import ThaiSentimentModel
+    from samphan.sentiment.text import tokenize
 
-    return ThaiSentimentModel.load(Path(path) if path else DEFAULT_MODEL)
+    model = ThaiSentimentModel.load(Path(path) if path else DEFAULT_MODEL)
+    tokenize("ทดสอบ")  # loads the tokenizer's dictionary now, not inside the first classify()
+    return model
 
 
 def classify(texts: list[str], *, model_path: str | Path | None = None) -> list[dict]:

@@ -5,8 +5,8 @@ Recipe (the model card explains the choices and the scores):
 2. TF-IDF, sublinear tf, of character 1–5-grams and of word uni+bi-grams, each seen in ≥ 2 messages;
 3. one logistic regression per class (one-vs-rest, liblinear, L2, C=``c``);
 4. out-of-fold probabilities on the training set (k-fold) choose a log-prior shift per class
-   that maximises macro-F1 — the question class is 2 % of the data and is otherwise
-   almost never predicted;
+   that maximises accuracy + macro-F1 — the question class is 2 % of the data and is
+   otherwise almost never predicted;
 5. the validation file, when given, is only scored, never trained on.
 Extra examples (agents' corrections) join the training set with a larger sample weight.
 """
@@ -128,14 +128,19 @@ def per_class_f1(y_true: Sequence[str], y_pred: Sequence[str],
 
 
 def tune_prior_shift(p: np.ndarray, y: np.ndarray, *, rounds: int = 3) -> np.ndarray:
-    """Coordinate ascent over a log-prior shift per class (neutral fixed at 0) for macro-F1."""
+    """Coordinate ascent over a log-prior shift per class (neutral fixed at 0).
+
+    It maximises accuracy + macro-F1, since both are targets: macro-F1 alone bought its last
+    0.004 with 0.8 points of accuracy on out-of-fold predictions.
+    """
     classes = np.array(CATEGORIES)
     shift = np.zeros(len(CATEGORIES))
     log_p = np.log(np.clip(p, 1e-12, None))
     grid = np.round(np.arange(-1.0, 4.01, 0.1), 2)
 
     def score(s):
-        return macro_f1(y, classes[(log_p + s).argmax(axis=1)])
+        predicted = classes[(log_p + s).argmax(axis=1)]
+        return float(np.mean(predicted == y)) + macro_f1(y, predicted)
 
     best = score(shift)
     for _ in range(rounds):
