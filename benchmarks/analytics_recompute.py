@@ -55,6 +55,29 @@ def backend_cpu() -> float | None:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+READ_CPU: list[float] = []  # CPU of the parallel read connections' backends
+
+
+def _measure_parallel_reads() -> None:
+    """Count the CPU of the extra PostgreSQL backends the parallel reads open (one per thread)."""
+    from samphan.analytics import aggregate, services
+
+    def measured(tasks):
+        def wrap(task):
+            def run():
+                start = backend_cpu()
+                try:
+                    return task()
+                finally:
+                    if start is not None:
+                        READ_CPU.append(backend_cpu() - start)
+            return run
+
+        return aggregate.parallel_reads([wrap(t) for t in tasks])
+
+    services.parallel_reads = measured
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--workspace", required=True)
@@ -73,7 +96,9 @@ def main() -> None:
 
         for model in (StageChange, CustomerScore, ModelRun):
             model.objects.filter(workspace=ws)._raw_delete(model.objects.db)
+    _measure_parallel_reads()
     for run in range(1, args.runs + 1):
+        READ_CPU.clear()
         load = os.getloadavg()[0]
         db_cpu = backend_cpu()
         cpu = time.process_time()
@@ -81,7 +106,7 @@ def main() -> None:
         summary = analytics_recompute(workspace=ws, as_of=args.as_of, via="benchmark")
         total = time.perf_counter() - started
         cpu = time.process_time() - cpu
-        db_cpu = None if db_cpu is None else backend_cpu() - db_cpu
+        db_cpu = None if db_cpu is None else backend_cpu() - db_cpu + sum(READ_CPU)
         steps = "  ".join(f"{k} {v:.2f}" for k, v in summary["seconds"].items())
         cpu_text = f"python {cpu:.1f}" + ("" if db_cpu is None else f" + postgres {db_cpu:.1f}")
         print(f"run {run}: {total:6.2f} s wall  [{steps}]  cpu s: {cpu_text}  (load average before: {load:.1f})")

@@ -294,18 +294,19 @@ def gamma_gamma_fit(x: np.ndarray, m: np.ndarray, *, min_customers: int = 10) ->
     x = np.asarray(x, dtype=float)
     m = np.asarray(m, dtype=float)
     keep = (x > 0) & (m > 0) & np.isfinite(m)
-    g = group_rows(x[keep], m[keep])
-    n = int(g.counts.sum())
+    # Mean spends are continuous: grouping equal (x, m) pairs would save little and cost a sort.
+    xs, ms = x[keep], m[keep]
+    weights = np.ones(len(xs))
+    n = len(xs)
     if n < min_customers:
         raise FitError(f"a Gamma-Gamma fit needs at least {min_customers} repeat buyers with a spend, not {n}")
-    xs, ms = g.columns
 
     def objective(theta: np.ndarray) -> tuple[float, np.ndarray]:
-        ll, grad = _gg_terms(theta, xs, ms, g.counts)
+        ll, grad = _gg_terms(theta, xs, ms, weights)
         return -ll / n, -grad / n
 
     # Start near a method-of-moments guess: E[M] = pγ/(q−1).
-    mean_m = float(g.counts @ ms) / n
+    mean_m = float(ms.mean())
     theta0 = np.log([1.0, 2.0, max(mean_m, 1e-6)])
     result = _minimise(objective, theta0)
     p, q, gamma = np.exp(result.x)

@@ -188,8 +188,8 @@ def _customer_ids(workspace_id: int) -> np.ndarray:
     ids = (Customer.objects.for_workspace(workspace_id).filter(merged_into__isnull=True, erased_at__isnull=True)
            .order_by("pk").values_list("pk", flat=True))
     sql, params = ids.query.sql_with_params()
-    frame = fetch_frame(sql, params, ("id",))
-    return frame["id"].cast(pl.Int64).to_numpy() if frame.height else np.zeros(0, dtype=np.int64)
+    frame = fetch_frame(sql, params, ("id",), {"id": pl.Int64})
+    return np.sort(frame["id"].to_numpy()) if frame.height else np.zeros(0, dtype=np.int64)
 
 
 def _read_customers(workspace: Any, *, as_of: date, rules: dict[str, Any]) -> tuple[pl.DataFrame, np.ndarray]:
