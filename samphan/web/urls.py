@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from samphan.web import views, views_customers, views_segments
+from samphan.web import views, views_analytics, views_customers, views_segments
 
 app_name = "web"
 
@@ -44,6 +44,10 @@ urlpatterns = [
     path("w/<slug:slug>/segments/<int:segment_id>/edit/", views_segments.segment_edit, name="segment_edit"),
     path("w/<slug:slug>/segments/<int:segment_id>/refresh/", views_segments.segment_refresh, name="segment_refresh"),
     path("w/<slug:slug>/segments/<int:segment_id>/delete/", views_segments.segment_delete, name="segment_delete"),
+    # Analytics dashboard and its recompute.
+    path("w/<slug:slug>/analytics/", views_analytics.analytics, name="analytics"),
+    path("w/<slug:slug>/analytics/recompute/", views_analytics.analytics_recompute, name="analytics_recompute"),
+    path("w/<slug:slug>/analytics/jobs/<int:job_id>/", views_analytics.analytics_job, name="analytics_job"),
     path("w/<slug:slug>/import/", include("samphan.imports.urls")),
     path("w/<slug:slug>/audit/", views.audit_log, name="audit"),
     path("w/<slug:slug>/area/<str:area>/", views.area, name="area"),
