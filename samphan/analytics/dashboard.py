@@ -13,7 +13,7 @@ from itertools import pairwise
 from typing import Any
 
 from django.db import connection
-from django.db.models import Count, Max, Q, Sum
+from django.db.models import Count, Max, Min, Q, Sum
 from django.utils import timezone
 
 from samphan.analytics.models import CustomerScore, RfmSegment, Stage
@@ -115,7 +115,7 @@ def _nice_edges(top: float, max_buckets: int = 10) -> list[float]:
 def clv_histogram(*, workspace: Any) -> dict[str, Any]:
     """Customers per CLV bucket (two queries: the maximum, then every bucket's count at once)."""
     qs = scores(workspace).filter(clv__isnull=False)
-    stats = qs.aggregate(top=Max("clv"), n=Count("pk"), total=Sum("clv"))
+    stats = qs.aggregate(top=Max("clv"), low=Min("clv"), n=Count("pk"), total=Sum("clv"))
     if not stats["n"]:
         return {"customers": 0, "buckets": [], "total": 0.0}
     edges = _nice_edges(float(stats["top"] or 0))
@@ -123,10 +123,13 @@ def clv_histogram(*, workspace: Any) -> dict[str, Any]:
         return {"customers": stats["n"], "total": float(stats["total"] or 0),
                 "buckets": [{"low": 0.0, "high": 0.0, "customers": stats["n"]}]}
     spans = list(pairwise(edges))
+    low = float(stats["low"] or 0)
+    while len(spans) > 1 and spans[0][1] <= low:  # no empty bars below the smallest value
+        spans.pop(0)
     aggs = {f"b{i}": Count("pk", filter=Q(clv__lt=hi) & (Q(clv__gte=lo) if i else Q()))
             for i, (lo, hi) in enumerate(spans)}
     counts = qs.aggregate(**aggs)
-    buckets = [{"low": lo, "high": hi, "customers": counts[f"b{i}"]} for i, (lo, hi) in enumerate(spans)]
+    buckets = [{"low": 0.0 if i == 0 else lo, "high": hi, "customers": counts[f"b{i}"]} for i, (lo, hi) in enumerate(spans)]
     return {"customers": stats["n"], "total": float(stats["total"] or 0), "buckets": buckets}
 
 

@@ -99,6 +99,14 @@ def test_pareto_matches_exact_report(workspace, computed):
     assert half == pytest.approx(expected)
 
 
+def test_clv_histogram_has_no_empty_leading_bars(workspace, computed):
+    from samphan.analytics.dashboard import clv_histogram
+
+    hist = clv_histogram(workspace=workspace)
+    assert hist["buckets"][0]["customers"] > 0
+    assert sum(b["customers"] for b in hist["buckets"]) == hist["customers"]
+
+
 def test_nice_edges_cover_the_maximum():
     edges = _nice_edges(12_345)
     assert edges[0] == 0 and edges[-1] > 12_345 and len(edges) <= 11
