@@ -7,10 +7,13 @@ for 1M customers / 10M orders on a 2-core machine; SQLite reported too).
         .venv/bin/python benchmarks/analytics_recompute.py --workspace bench
 
 Fill the workspace first, e.g. `samphan demo-data --workspace bench --customers 1000000
---orders-per-customer 10 --seed 1`. Runs the recompute --runs times (the first on a fresh workspace
-writes every score and a first stage for everyone; later runs find few changes) and prints the
-seconds of each step: SQL aggregation, BG/NBD + Gamma-Gamma fit, CLV prediction, RFM + lifecycle,
-bulk write.
+--orders-per-customer 10 --seed 1 --until 2026-11-25`. Runs the recompute once per --as-of (or
+--runs times as of today) and prints the seconds of each step (SQL aggregation, BG/NBD +
+Gamma-Gamma fit, CLV prediction, RFM + lifecycle, bulk write), the CPU seconds of this process and
+of the PostgreSQL backends it used, and the load average (the machine may be shared). The headline
+sequence: --fresh --as-of D --as-of D --as-of D+1 — a first run (every score and a first stage
+written), a repeat with nothing new (no row rewritten), and the next day (every recency, P(alive)
+and CLV moves, so every row is rewritten).
 """
 
 from __future__ import annotations
@@ -81,7 +84,8 @@ def _measure_parallel_reads() -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--workspace", required=True)
-    parser.add_argument("--as-of", type=date.fromisoformat, default=None, dest="as_of")
+    parser.add_argument("--as-of", type=date.fromisoformat, action="append", dest="as_of",
+                        help="as-of date of a run; repeat for several runs (default: today, --runs times)")
     parser.add_argument("--runs", type=int, default=2)
     parser.add_argument("--fresh", action="store_true", help="delete the workspace's scores and history first")
     args = parser.parse_args()
@@ -97,13 +101,13 @@ def main() -> None:
         for model in (StageChange, CustomerScore, ModelRun):
             model.objects.filter(workspace=ws)._raw_delete(model.objects.db)
     _measure_parallel_reads()
-    for run in range(1, args.runs + 1):
+    for run, as_of in enumerate(args.as_of or [None] * args.runs, start=1):
         READ_CPU.clear()
         load = os.getloadavg()[0]
         db_cpu = backend_cpu()
         cpu = time.process_time()
         started = time.perf_counter()
-        summary = analytics_recompute(workspace=ws, as_of=args.as_of, via="benchmark")
+        summary = analytics_recompute(workspace=ws, as_of=as_of, via="benchmark")
         total = time.perf_counter() - started
         cpu = time.process_time() - cpu
         db_cpu = None if db_cpu is None else backend_cpu() - db_cpu + sum(READ_CPU)
@@ -111,7 +115,8 @@ def main() -> None:
         cpu_text = f"python {cpu:.1f}" + ("" if db_cpu is None else f" + postgres {db_cpu:.1f}")
         print(f"run {run}: {total:6.2f} s wall  [{steps}]  cpu s: {cpu_text}  (load average before: {load:.1f})")
         print(f"        customers {summary['customers']:,}  buyers {summary['buyers']:,}  "
-              f"stage changes {summary['stage_changes']:,}  as of {summary['as_of']}")
+              f"stage changes {summary['stage_changes']:,}  scores rewritten {summary['scores_rewritten']:,}  "
+              f"as of {summary['as_of']}")
     print("stages: " + ", ".join(f"{k} {v:,}" for k, v in sorted(summary["stages"].items(), key=lambda kv: -kv[1])))
     bg, gg = summary["bgnbd"], summary["gamma_gamma"]
     if bg:

@@ -354,6 +354,7 @@ def analytics_recompute(*, workspace: Any, as_of: date | None = None, progress: 
         "customers": n,
         "buyers": int(bought.sum()),
         "stage_changes": written["stage_changes"],
+        "scores_rewritten": written["rewritten"],
         "stages": dict(zip(stage_totals["stage"].to_list(), stage_totals["count"].to_list(), strict=True)),
         "bgnbd": run.bgnbd or None,
         "gamma_gamma": run.gamma_gamma or None,

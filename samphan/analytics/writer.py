@@ -2,7 +2,9 @@
 
 1. load the new scores into a temporary table (PostgreSQL: COPY; SQLite: executemany);
 2. append a StageChange for every customer whose stage differs from the stored one;
-3. upsert the scores (INSERT … ON CONFLICT DO UPDATE), keeping `stage_since` when the stage holds;
+3. upsert the scores (INSERT … ON CONFLICT DO UPDATE), keeping `stage_since` when the stage holds
+   and leaving a row untouched when none of its figures changed (a recompute after an import
+   rewrites only the customers whose numbers moved; `computed_at` is when a row last changed);
 4. delete the scores of customers merged away or erased since the last run.
 
 The caller runs it inside one transaction, so readers see the old scores or
@@ -58,14 +60,19 @@ def scores_write(frame: pl.DataFrame, *, workspace_id: int, changed_at: datetime
         columns = ", ".join(SCORE_COLUMNS + STAMPS)
         updates = ", ".join(f"{c} = excluded.{c}" for c in SCORE_COLUMNS + STAMPS
                             if c not in ("customer_id", "workspace_id", "stage_since"))
+        distinct = "IS DISTINCT FROM" if connection.vendor == "postgresql" else "IS NOT"
+        changed = " OR ".join(f"{SCORE_TABLE}.{c} {distinct} excluded.{c}" for c in SCORE_COLUMNS
+                              if c not in ("customer_id", "workspace_id"))
         # "WHERE true" lets SQLite tell the ON CONFLICT clause from a join condition.
         cursor.execute(
             f"""INSERT INTO {SCORE_TABLE} ({columns}) SELECT {", ".join(SCORE_COLUMNS)}, %s, %s FROM {TMP} WHERE true
                 ON CONFLICT (customer_id) DO UPDATE SET {updates},
                 stage_since = CASE WHEN {SCORE_TABLE}.stage = excluded.stage
-                                   THEN {SCORE_TABLE}.stage_since ELSE excluded.stage_since END""",
+                                   THEN {SCORE_TABLE}.stage_since ELSE excluded.stage_since END
+                WHERE {changed}""",
             [adapt(changed_at), adapt(computed_at)],
         )
+        rewritten = cursor.rowcount
         # Customers merged away or erased since the last run (deleted ones cascade by themselves).
         cursor.execute(
             f"""DELETE FROM {SCORE_TABLE} WHERE customer_id IN (
@@ -75,7 +82,7 @@ def scores_write(frame: pl.DataFrame, *, workspace_id: int, changed_at: datetime
         )
         removed = cursor.rowcount
         cursor.execute(f"DROP TABLE {TMP}")
-    return {"rows": frame.height, "stage_changes": changes, "removed": removed}
+    return {"rows": frame.height, "rewritten": rewritten, "stage_changes": changes, "removed": removed}
 
 
 def _load_temp(cursor, frame: pl.DataFrame) -> None:

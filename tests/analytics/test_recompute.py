@@ -253,3 +253,16 @@ def test_parallel_reads_give_the_same_scores(workspace, monkeypatch):
     analytics_recompute(workspace=workspace, as_of=AS_OF)
     again = list(CustomerScore.objects.order_by("customer_id").values_list("customer_id", "purchase_days", "stage"))
     assert again == rows
+
+
+def test_a_repeat_rewrites_only_what_changed(shop, workspace):
+    a, b = shop.customer(), shop.customer()
+    shop.order(a, AS_OF - timedelta(days=3))
+    shop.order(b, AS_OF - timedelta(days=30))
+    assert analytics_recompute(workspace=workspace, as_of=AS_OF)["scores_rewritten"] == 2
+    stamp = score(a).computed_at
+    assert analytics_recompute(workspace=workspace, as_of=AS_OF)["scores_rewritten"] == 0
+    assert score(a).computed_at == stamp
+    shop.order(b, AS_OF - timedelta(days=30))  # same day: more spend, nothing else moves for a
+    assert analytics_recompute(workspace=workspace, as_of=AS_OF)["scores_rewritten"] == 1
+    assert score(b).order_count == 2 and score(a).computed_at == stamp
