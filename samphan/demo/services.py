@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from samphan.commerce.models import Order, OrderLine, Product
 from samphan.core.audit import audit_record
+from samphan.core.db import refresh_planner_statistics
 from samphan.core.errors import ValidationFailed
 from samphan.customers.models import (
     Consent,
@@ -281,6 +282,7 @@ def demo_data_generate(
                 load(chunk, None)  # ids reserved inside the chunk's transaction
         else:
             _load_in_parallel(chunks(), load=load, reserve=reserve, loaders=loaders)
+    refresh_planner_statistics(TABLES.values())
 
     seconds = time.perf_counter() - started
     rows = sum(counts.values()) + len(orgs)
