@@ -18,6 +18,11 @@ MAIN_COMMANDS = [
     ("users", "create users and give them a role in a workspace"),
     ("tokens", "issue and revoke personal API tokens"),
     ("demo-data", "generate realistic Thai and English demo data"),
+    ("import", "import customers or orders from CSV/XLSX"),
+    ("analytics", "RFM, lifecycle stages, CLV, the 80/20 report, recompute"),
+    ("channels", "connect LINE OA and Facebook pages"),
+    ("inbox", "list conversations"),
+    ("sentiment", "train, classify and evaluate the sentiment model"),
 ]
 
 
