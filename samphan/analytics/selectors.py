@@ -207,16 +207,11 @@ class ClvFitReport:
 
 def clv_fit_report(*, workspace: Any, calibration_end: date, unit: str = "week") -> ClvFitReport:
     """Fit BG/NBD and Gamma-Gamma on completed orders up to the calibration end; nothing is stored."""
-    from samphan.analytics.aggregate import customer_aggregates
-    from samphan.analytics.services import UNIT_DAYS, clv_fit
-    from samphan.analytics.summary import day_number
+    from samphan.analytics.services import UNIT_DAYS, clv_fit_for_workspace
 
     if unit not in UNIT_DAYS:
         raise ValidationFailed("unit must be day or week")
-    agg = customer_aggregates(workspace_id=workspace.pk, tz_name=workspace.time_zone, as_of=calibration_end,
-                              period_days=1, window_days=1).frame
-    rules = {**DEFAULT_RULES["clv"], "unit": unit}
-    result = clv_fit(agg, as_of_day=day_number(calibration_end), rules=rules)
+    result = clv_fit_for_workspace(workspace=workspace, calibration_end=calibration_end, unit=unit)
     if result.error or result.bgnbd is None or result.gamma_gamma is None:
         raise ValidationFailed(f"not enough purchase data in {workspace.slug} for a CLV fit: {result.error}")
     return ClvFitReport(bgnbd=result.bgnbd, gamma_gamma=result.gamma_gamma, customers=result.bgnbd.customers,

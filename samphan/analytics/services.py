@@ -128,6 +128,13 @@ def clv_inputs(agg: pl.DataFrame, *, as_of_day: int) -> tuple[np.ndarray, np.nda
     return x, (last - first).astype(np.int64), (as_of_day - first).astype(np.int64), m
 
 
+def clv_fit_for_workspace(*, workspace: Any, calibration_end: date, unit: str) -> ClvResult:
+    """Fit the CLV models on a workspace's completed orders up to `calibration_end`; nothing is stored."""
+    rules = effective_rules({"clv": {"unit": unit}})
+    agg, _ = _read_customers(workspace, as_of=calibration_end, rules=rules, with_ids=False)
+    return clv_fit(agg, as_of_day=day_number(calibration_end), rules=rules["clv"])
+
+
 def clv_fit(agg: pl.DataFrame, *, as_of_day: int, rules: dict[str, Any]) -> ClvResult:
     """Fit BG/NBD and Gamma-Gamma on the workspace's buyers.
 
@@ -192,17 +199,20 @@ def _customer_ids(workspace_id: int) -> np.ndarray:
     return np.sort(frame["id"].to_numpy()) if frame.height else np.zeros(0, dtype=np.int64)
 
 
-def _read_customers(workspace: Any, *, as_of: date, rules: dict[str, Any]) -> tuple[pl.DataFrame, np.ndarray]:
-    """The per-customer aggregates and the live customer ids; on PostgreSQL in parallel connections."""
+def _read_customers(workspace: Any, *, as_of: date, rules: dict[str, Any],
+                    with_ids: bool = True) -> tuple[pl.DataFrame, np.ndarray | None]:
+    """The per-customer aggregates (and the live customer ids), in parallel connections when possible."""
     common = {"workspace_id": workspace.pk, "tz_name": workspace.time_zone, "as_of": as_of,
               "period_days": rules["rfm"]["period_days"], "window_days": rules["lifecycle"]["window_days"]}
     if not can_read_in_parallel():
-        return customer_aggregates(**common).frame, _customer_ids(workspace.pk)
+        return customer_aggregates(**common).frame, _customer_ids(workspace.pk) if with_ids else None
     ranges = customer_id_ranges(workspace.pk, parts=max(2, min(4, os.cpu_count() or 2)))
     tasks: list[Callable[[], Any]] = [partial(customer_aggregates, **common, id_range=r) for r in ranges]
-    tasks.append(partial(_customer_ids, workspace.pk))
-    *parts, ids = parallel_reads(tasks)
-    return pl.concat([p.frame for p in parts]).sort("customer_id"), ids
+    if with_ids:
+        tasks.append(partial(_customer_ids, workspace.pk))
+    results = parallel_reads(tasks)
+    parts = results[: len(ranges)]
+    return pl.concat([p.frame for p in parts]).sort("customer_id"), results[-1] if with_ids else None
 
 
 def _signals(workspace_id: int, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -246,6 +256,7 @@ def analytics_recompute(*, workspace: Any, as_of: date | None = None, progress: 
     if progress:
         progress(0, "aggregating orders")
     agg, ids = _read_customers(workspace, as_of=as_of, rules=rules)
+    assert ids is not None
     # Orders of customers merged away or erased no longer count; the customer list decides.
     agg = agg.filter(pl.col("customer_id").is_in(pl.Series(ids).implode()))
     step(1, "fitting BG/NBD and Gamma-Gamma")
