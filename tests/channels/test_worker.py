@@ -50,15 +50,21 @@ def broker(settings):
     # Web side and worker share the cache that holds the enqueue slots, as in production.
     settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}}
     from django.core.cache import cache
+    from kombu import pools
 
     from samphan.channels.services import kick_reset
 
     kick_reset()
+    # kombu keeps producer pools per broker URL in a global registry, and _celery_producer closes
+    # their connections on exit: forget them before and after, or a later producer on the same
+    # URL acquires from a closed pool ("Acquire on closed pool").
+    pools.reset()
     with _celery_producer(broker_url=url, queue=queue):
         yield url, queue
     kick_reset()
     cache.close()
     cleanup(queue)
+    pools.reset()
 
 
 def _start_worker(tmp_path, broker_url: str, queue: str, name: str) -> Process:
