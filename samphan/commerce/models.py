@@ -61,5 +61,6 @@ class OrderLine(WorkspaceScopedModel):
 
     class Meta:
         # (workspace, sku) and (workspace, product) serve "bought product / category" segment rules.
-        indexes = [models.Index(fields=["order"]), models.Index(fields=["workspace", "sku"]),
+        # (the order FK has its own index already)
+        indexes = [models.Index(fields=["workspace", "sku"]),
                    models.Index(fields=["workspace", "product"])]

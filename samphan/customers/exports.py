@@ -17,13 +17,22 @@ def customers_csv_rows(*, workspace: Any, chunk: int = 5000) -> Iterator[list[An
           .order_by("id").values_list("id", "external_id", "first_name", "last_name", "display_name", "email",
                                       "phone", "language", "city", "organisation__name",
                                       "membership__member_number", "created_at"))
+    for row in _keyset_chunks(qs, chunk):
+        yield [_cell(v) for v in row]
+
+
+def _cell(value: Any) -> Any:
+    return value.isoformat() if hasattr(value, "isoformat") else ("" if value is None else value)
+
+
+def _keyset_chunks(qs: Any, chunk: int) -> Iterator[tuple[Any, ...]]:
+    """Rows of a values_list ordered by id whose first column is the id, read in id ranges."""
     last = 0
     while True:
         rows = list(qs.filter(id__gt=last)[:chunk])
         if not rows:
             return
-        for row in rows:
-            yield [v.isoformat() if hasattr(v, "isoformat") else ("" if v is None else v) for v in row]
+        yield from rows
         last = rows[-1][0]
 
 
@@ -37,11 +46,5 @@ def orders_csv_rows(*, workspace: Any, chunk: int = 10000) -> Iterator[list[Any]
     qs = (Order.objects.for_workspace(workspace).order_by("id")
           .values_list("id", "external_id", "customer__external_id", "ordered_at", "channel", "total",
                        "discount_total", "currency", "status"))
-    last = 0
-    while True:
-        rows = list(qs.filter(id__gt=last)[:chunk])
-        if not rows:
-            return
-        for row in rows:
-            yield [v.isoformat() if hasattr(v, "isoformat") else ("" if v is None else v) for v in row[1:]]
-        last = rows[-1][0]
+    for row in _keyset_chunks(qs, chunk):
+        yield [_cell(v) for v in row[1:]]
