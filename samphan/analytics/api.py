@@ -36,6 +36,7 @@ class ScoreOut(Schema):
     period_frequency: int
     period_spend: float
     p_alive: float | None
+    p_alive_previous: float | None
     expected_purchases_90d: float | None
     expected_spend: float | None
     clv: float | None
@@ -145,6 +146,15 @@ def scores_list(request, filters: Query[ScoreFilters]):
     field = order.lstrip("-")
     key = F(field).desc(nulls_last=True) if order.startswith("-") else F(field).asc(nulls_last=True)
     return qs.order_by(key, "customer_id")
+
+
+@router.get("/churn-risk", response=list[ScoreOut],
+            summary="Valuable customers slipping away: P(alive) falling or low, or an at-risk RFM segment")
+def churn_risk(request, limit: int = 50):
+    from samphan.analytics.dashboard import churn_risk as churn_list
+
+    workspace = caller(request).require("analytics.view")
+    return churn_list(workspace=workspace, limit=max(1, min(limit, 500)))
 
 
 @router.get("/scores/{int:customer_id}", response=ScoreOut, summary="One customer's scores")

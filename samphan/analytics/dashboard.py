@@ -13,7 +13,7 @@ from itertools import pairwise
 from typing import Any
 
 from django.db import connection
-from django.db.models import Count, Max, Min, Q, Sum
+from django.db.models import Count, F, Max, Min, Q, Sum
 from django.utils import timezone
 
 from samphan.analytics.models import CustomerScore, RfmSegment, Stage
@@ -23,6 +23,7 @@ MOVES_DAYS = 90
 CHURN_P_ALIVE = 0.5  # below this a customer is more likely gone than active
 CHURN_SEGMENTS = (RfmSegment.AT_RISK, RfmSegment.CANT_LOSE)
 CHURN_LIMIT = 15
+CHURN_FALL = 0.05  # P(alive) down by at least five points since the previous recompute: falling
 PARETO_BUCKETS = 100
 TOP_SHARES = (1, 5, 10, 20, 50)  # as samphan.analytics.scoring, without loading NumPy
 
@@ -134,9 +135,16 @@ def clv_histogram(*, workspace: Any) -> dict[str, Any]:
 
 
 def churn_risk(*, workspace: Any, limit: int = CHURN_LIMIT) -> list[CustomerScore]:
-    """Valuable customers slipping away: low P(alive) or an at-risk RFM segment, most spend first."""
+    """Valuable customers slipping away, most spend first.
+
+    Slipping: P(alive) fell by CHURN_FALL or more since the previous recompute, or is below
+    CHURN_P_ALIVE, or the RFM segment is At Risk / Can't Lose Them. Each row carries
+    `p_alive_previous`, so the list shows which way P(alive) is moving.
+    """
+    falling = Q(p_alive_previous__isnull=False, p_alive__isnull=False,
+                p_alive__lte=F("p_alive_previous") - CHURN_FALL)
     return list(scores(workspace).filter(total_spend__gt=0)
-                .filter(Q(p_alive__lt=CHURN_P_ALIVE) | Q(rfm_segment__in=CHURN_SEGMENTS))
+                .filter(falling | Q(p_alive__lt=CHURN_P_ALIVE) | Q(rfm_segment__in=CHURN_SEGMENTS))
                 .select_related("customer").order_by("-total_spend", "-clv", "customer_id")[:limit])
 
 
@@ -154,4 +162,5 @@ def dashboard(*, workspace: Any) -> dict[str, Any]:
         "clv": clv_histogram(workspace=workspace),
         "churn": churn_risk(workspace=workspace),
         "churn_p_alive": CHURN_P_ALIVE,
+        "churn_fall": round(CHURN_FALL * 100),
     }

@@ -110,6 +110,9 @@ class CustomerScore(WorkspaceScopedModel):
     stage_since = models.DateTimeField(default=timezone.now)
     # BG/NBD + Gamma-Gamma; NULL when the workspace had too little data for a fit.
     p_alive = models.FloatField(null=True, blank=True)
+    # P(alive) before the run that last changed it: with p_alive, the direction it is moving in
+    # (the churn-risk list shows valuable customers whose P(alive) is falling).
+    p_alive_previous = models.FloatField(null=True, blank=True)
     expected_purchases_90d = models.FloatField(null=True, blank=True)
     expected_spend = models.FloatField(null=True, blank=True)
     clv = models.FloatField(null=True, blank=True)

@@ -2,8 +2,9 @@
 
 1. load the new scores into a temporary table (PostgreSQL: COPY; SQLite: executemany);
 2. append a StageChange for every customer whose stage differs from the stored one;
-3. upsert the scores (INSERT … ON CONFLICT DO UPDATE), keeping `stage_since` when the stage holds
-   and leaving a row untouched when none of its figures changed (a recompute after an import
+3. upsert the scores (INSERT … ON CONFLICT DO UPDATE), keeping `stage_since` when the stage holds,
+   moving the stored P(alive) to `p_alive_previous` when it changes, and leaving a row
+   untouched when none of its figures changed (a recompute after an import
    rewrites only the customers whose numbers moved; `computed_at` is when a row last changed);
 4. delete the scores of customers merged away or erased since the last run.
 
@@ -68,7 +69,9 @@ def scores_write(frame: pl.DataFrame, *, workspace_id: int, changed_at: datetime
             f"""INSERT INTO {SCORE_TABLE} ({columns}) SELECT {", ".join(SCORE_COLUMNS)}, %s, %s FROM {TMP} WHERE true
                 ON CONFLICT (customer_id) DO UPDATE SET {updates},
                 stage_since = CASE WHEN {SCORE_TABLE}.stage = excluded.stage
-                                   THEN {SCORE_TABLE}.stage_since ELSE excluded.stage_since END
+                                   THEN {SCORE_TABLE}.stage_since ELSE excluded.stage_since END,
+                p_alive_previous = CASE WHEN {SCORE_TABLE}.p_alive {distinct} excluded.p_alive
+                                        THEN {SCORE_TABLE}.p_alive ELSE {SCORE_TABLE}.p_alive_previous END
                 WHERE {changed}""",
             [adapt(changed_at), adapt(computed_at)],
         )

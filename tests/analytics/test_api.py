@@ -123,3 +123,12 @@ def test_segment_rule_on_lifecycle_stage(two_shops, workspace):
     ]}, workspace=workspace)
     found = set(Customer.objects.for_workspace(workspace).filter(q).values_list("pk", flat=True))
     assert found == {mine[1].pk, mine[2].pk}
+
+
+def test_churn_risk_lists_this_workspace_only_with_the_trend(api, two_shops):
+    mine, _theirs = two_shops
+    CustomerScore.objects.update(rfm_segment="at_risk")  # everyone, in both workspaces, at risk
+    CustomerScore.objects.filter(customer=mine[0]).update(p_alive=0.3, p_alive_previous=0.9)
+    body = api.get("/api/analytics/churn-risk?limit=10").json()
+    assert [row["customer_id"] for row in body] == [mine[2].pk, mine[1].pk, mine[0].pk]  # most spend first
+    assert body[2]["p_alive_previous"] == 0.9 and body[2]["p_alive"] == 0.3

@@ -267,3 +267,41 @@ def test_a_repeat_rewrites_only_what_changed(shop, workspace):
     shop.order(b, AS_OF - timedelta(days=30))  # same day: more spend, nothing else moves for a
     assert analytics_recompute(workspace=workspace, as_of=AS_OF)["scores_rewritten"] == 1
     assert score(b).order_count == 2 and score(a).computed_at == stamp
+
+
+def test_p_alive_trend_and_the_churn_list(shop, workspace):
+    """A regular who stops buying: P(alive) falls from one recompute to the next, the previous
+    value is kept beside it, and the dashboard's churn list shows the customer as falling."""
+    import random
+
+    from samphan.analytics.dashboard import CHURN_FALL, churn_risk
+
+    rng = random.Random(11)
+    people = []
+    for i in range(40):  # enough repeat buyers for a BG/NBD fit
+        c = shop.customer()
+        people.append(c)
+        day = AS_OF - timedelta(days=rng.randint(200, 400))
+        for _ in range(1 + i % 5):
+            if day <= AS_OF:
+                shop.order(c, day, rng.randint(100, 900))
+            day += timedelta(days=rng.randint(7, 40))
+    regular = shop.customer()
+    for k in range(12):  # every two weeks until AS_OF, big spender
+        shop.order(regular, AS_OF - timedelta(days=14 * k), 5000)
+
+    analytics_recompute(workspace=workspace, as_of=AS_OF)
+    first = score(regular)
+    assert first.p_alive > 0.5 and first.p_alive_previous is None  # bought today: not at risk
+    assert regular.pk not in {s.customer_id for s in churn_risk(workspace=workspace)}
+
+    later = AS_OF + timedelta(days=120)  # four months of silence from someone who bought fortnightly
+    analytics_recompute(workspace=workspace, as_of=later)
+    second = score(regular)
+    assert second.p_alive_previous == pytest.approx(first.p_alive)
+    assert second.p_alive <= first.p_alive - CHURN_FALL
+    risk = churn_risk(workspace=workspace)
+    assert risk[0].customer_id == regular.pk  # the biggest spender slipping away comes first
+
+    analytics_recompute(workspace=workspace, as_of=later)  # same inputs: the trend is kept, not reset
+    assert score(regular).p_alive_previous == pytest.approx(first.p_alive)
