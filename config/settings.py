@@ -75,6 +75,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Web chat's widget endpoints only (CORS_URLS_REGEX); origins per channel account (webchat/cors.py).
+    "corsheaders.middleware.CorsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -209,5 +211,20 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
     "loggers": {"samphan": {"level": os.environ.get("SAMPHAN_LOG_LEVEL", "INFO")}},
 }
+
+# --- Web chat (docs/channels-and-inbox.md#web-chat) ---------------------------------
+# CORS is on for the widget's endpoints only; which origins may use them is each web-chat channel
+# account's own list (samphan/channels/webchat/cors.py), never a global one.
+CORS_URLS_REGEX = r"^/webchat/[0-9a-fA-F-]{36}/"
+CORS_ALLOW_CREDENTIALS = True
+CORS_ALLOW_METHODS = ("GET", "POST", "OPTIONS")
+CORS_ALLOW_HEADERS = ("content-type", "x-samphan-visitor")
+CORS_EXPOSE_HEADERS = ("retry-after",)
+CORS_PREFLIGHT_MAX_AGE = 600
+# Per visitor or address; "N/s|m|h|d" (django-ratelimit syntax). The cache must be shared by the web processes.
+SAMPHAN_WEBCHAT_RATE_VISITOR = os.environ.get("SAMPHAN_WEBCHAT_RATE_VISITOR", "20/m")
+SAMPHAN_WEBCHAT_RATE_IP = os.environ.get("SAMPHAN_WEBCHAT_RATE_IP", "60/m")
+SAMPHAN_WEBCHAT_RATE_EMAIL = os.environ.get("SAMPHAN_WEBCHAT_RATE_EMAIL", "5/h")
+SAMPHAN_WEBCHAT_RATE_POLL = os.environ.get("SAMPHAN_WEBCHAT_RATE_POLL", "120/m")
 
 SAMPHAN_API_TOKEN_PREFIX = "smp_"  # noqa: S105  a public prefix, not a secret

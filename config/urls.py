@@ -7,6 +7,7 @@ from config.api import api
 urlpatterns = [
     path("api/", api.urls),
     path("webhooks/", include("samphan.channels.urls")),
+    path("webchat/", include("samphan.channels.webchat.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("", include("samphan.web.urls")),

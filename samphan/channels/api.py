@@ -27,6 +27,7 @@ class AccountOut(Schema):
     config: dict
     secrets: dict[str, str]  # masked: "••••abcd"
     webhook_url: str
+    embed_snippet: str  # web chat: the script tag a site pastes; "" for other providers
     created_at: datetime
 
 
@@ -49,6 +50,7 @@ class ProviderOut(Schema):
     label: str
     secret_fields: list[str]
     config_fields: list[str]
+    embeddable: bool  # accounts get an embed snippet (web chat)
 
 
 class WebhookEventOut(Schema):
@@ -86,7 +88,8 @@ def _account_out(account: ChannelAccount) -> dict[str, Any]:
         secrets = {"error": "cannot be decrypted with the configured key"}
     return {"id": account.pk, "uuid": account.uuid, "provider": account.provider, "name": account.name,
             "is_active": account.is_active, "config": account.config, "secrets": secrets,
-            "webhook_url": services.webhook_url(account), "created_at": account.created_at}
+            "webhook_url": services.webhook_url(account), "embed_snippet": services.embed_snippet(account),
+            "created_at": account.created_at}
 
 
 def _event_out(event: WebhookEvent) -> dict[str, Any]:
@@ -103,7 +106,8 @@ def providers(request):
     for name in sorted(adapter_paths()):
         cls = adapter_class(name)
         out.append({"provider": name, "label": cls.label or name, "secret_fields": list(cls.secret_fields),
-                    "config_fields": list(cls.config_fields)})
+                    "config_fields": list(cls.config_fields),
+                    "embeddable": cls.embeddable})
     return out
 
 

@@ -9,3 +9,6 @@ class ChannelsConfig(AppConfig):
     def ready(self) -> None:
         # Connects the worker_ready sweep (events left "received" by a killed worker).
         from samphan.channels import tasks  # noqa: F401
+        from samphan.channels.webchat import cors
+
+        cors.connect()  # which origins may call a web-chat account's widget endpoints

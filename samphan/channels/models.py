@@ -120,6 +120,9 @@ class OutboundMessage(WorkspaceScopedModel):
         QUEUED = "queued", _("Queued")
         SENDING = "sending", _("Sending")
         SENT = "sent", _("Sent")
+        # The recipient's client showed it (web chat's widget reports this); providers without read
+        # receipts stay "sent".
+        DELIVERED = "delivered", _("Delivered")
         FAILED = "failed", _("Failed")
 
     channel_account = models.ForeignKey(ChannelAccount, on_delete=models.PROTECT, related_name="outbound")
@@ -137,6 +140,7 @@ class OutboundMessage(WorkspaceScopedModel):
     created_at = models.DateTimeField(default=timezone.now)
     sending_started_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
     failed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -148,3 +152,45 @@ class OutboundMessage(WorkspaceScopedModel):
 
     def __str__(self) -> str:
         return f"outbound #{self.pk} {self.status}"
+
+
+class WebchatMessage(WorkspaceScopedModel):
+    """One line of a web-chat visitor's transcript, as the widget shows it.
+
+    Web chat has no outside provider: Samphan is the provider, and this table is
+    its mailbox. Inbound lines are written when the visitor posts, with the
+    widget's own message id (`client_id`), so a message the widget sends again
+    (a retry after a lost answer) is stored once; the raw event the worker
+    turns into the inbox message is stored in the same transaction. Outbound
+    lines are written by the adapter's `send()`, one per OutboundMessage (the
+    one-to-one key), so a retried send adds nothing; the widget sees a line once
+    its outbound message is marked sent, and `seen_at` records when the widget
+    showed it (the outbound message becomes "delivered").
+    """
+
+    class Direction(models.TextChoices):
+        IN = "in", _("From the visitor")
+        OUT = "out", _("To the visitor")
+
+    workspace = models.ForeignKey("accounts.Workspace", on_delete=models.CASCADE, related_name="+",
+                                  db_index=False)
+    channel_account = models.ForeignKey(ChannelAccount, on_delete=models.CASCADE, related_name="+",
+                                        db_index=False)
+    visitor_id = models.CharField(max_length=64)
+    direction = models.CharField(max_length=3, choices=Direction.choices)
+    client_id = models.CharField(max_length=64, null=True, blank=True)  # noqa: DJ001  NULL: unique only when set
+    outbound = models.OneToOneField(OutboundMessage, null=True, blank=True, on_delete=models.SET_NULL,
+                                    related_name="webchat_message")
+    text = models.TextField()
+    created_at = models.DateTimeField(default=timezone.now)
+    seen_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["channel_account", "visitor_id", "client_id"],
+                                    name="uniq_webchat_client_message"),
+        ]
+        indexes = [models.Index(fields=["channel_account", "visitor_id", "id"], name="webchat_transcript")]
+
+    def __str__(self) -> str:
+        return f"webchat {self.direction} #{self.pk}"

@@ -31,11 +31,16 @@ def public_base_url() -> str:
 
 
 def webhook_path(account: ChannelAccount) -> str:
-    return f"/webhooks/{account.provider}/{account.uuid}"
+    return adapter_class(account.provider).inbound_path(account)
 
 
 def webhook_url(account: ChannelAccount) -> str:
     return public_base_url() + webhook_path(account)
+
+
+def embed_snippet(account: ChannelAccount) -> str:
+    """What a site pastes to use the channel (web chat's script tag); "" for other providers."""
+    return adapter_class(account.provider).embed_snippet(account, public_base_url())
 
 
 @transaction.atomic
@@ -46,7 +51,7 @@ def channel_account_create(*, workspace: Any, provider: str, name: str, secrets:
     name = (name or "").strip()
     if not name:
         raise ValidationFailed("a channel account needs a name")
-    config = {k: v for k, v in (config or {}).items() if v not in (None, "")}
+    config = cls.clean_config({k: v for k, v in (config or {}).items() if v not in (None, "")})
     unknown = set(secrets) - set(cls.secret_fields)
     if unknown:
         raise ValidationFailed(f"unknown secrets for {provider}: {', '.join(sorted(unknown))}")
@@ -77,7 +82,8 @@ def channel_account_update(*, account: ChannelAccount, name: str | None = None,
         account.name = name.strip()
     if config is not None:
         merged = {**account.config, **config}
-        merged = {k: v for k, v in merged.items() if v not in (None, "")}
+        merged = adapter_class(account.provider).clean_config(
+            {k: v for k, v in merged.items() if v not in (None, "")})
         if merged != account.config:
             changes["config"] = [account.config, merged]
             account.config = merged

@@ -44,6 +44,11 @@ def _account(provider: str, account_uuid) -> ChannelAccount | None:
     return account
 
 
+def cached_account(provider: str, account_uuid) -> ChannelAccount | None:
+    """An active account of this provider by its public uuid, read at most every ACCOUNT_TTL seconds."""
+    return _account(provider, account_uuid)
+
+
 def forget_cached_accounts() -> None:
     _accounts.clear()
 

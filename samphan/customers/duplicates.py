@@ -140,6 +140,50 @@ def duplicates_scan(*, workspace: Any, customer_ids: list[int] | None = None) ->
     return len(new)
 
 
+def duplicate_propose(*, workspace: Any, a: int, b: int, reasons: dict[str, float]) -> bool:
+    """Store one candidate pair (unless the pair is already known, decided or not). True if new."""
+    first, second = _pair(a, b)
+    if first == second:
+        return False
+    ws_id = getattr(workspace, "pk", workspace)
+    if DuplicateCandidate.objects.filter(customer_a_id=first, customer_b_id=second).exists():
+        return False
+    created = DuplicateCandidate.objects.bulk_create(
+        [DuplicateCandidate(workspace_id=ws_id, customer_a_id=first, customer_b_id=second, reasons=sorted(reasons),
+                            score=round(min(100.0, max(reasons.values()) + 2 * (len(reasons) - 1)), 1))],
+        ignore_conflicts=True)
+    return bool(created)
+
+
+def duplicates_for_email(*, workspace: Any, customer: Customer, email: str) -> int:
+    """Weak e-mail matches for one customer who just gained an address, without scanning every name.
+
+    For channels that learn contact points one at a time (a web-chat visitor
+    leaving an e-mail): the same rule as the scan's `same_email_other_form`
+    (case, dots and +tags of Gmail-style local parts), looked up among the
+    workspace's addresses on the same domain only. Returns how many new
+    candidates were stored.
+    """
+    key = email_key(email)
+    if not key:
+        return 0
+    local, _, domain = key.partition("@")
+    domains = ["gmail.com", "googlemail.com"] if domain == "gmail.com" else [domain]
+    domain_match = Q()
+    for d in domains:
+        domain_match |= Q(email__endswith=f"@{d}")
+    rows = (Customer.objects.for_workspace(workspace)
+            .filter(domain_match, email__startswith=local[:1], merged_into__isnull=True, erased_at__isnull=True)
+            .exclude(pk=customer.pk).values_list("pk", "email"))
+    new = 0
+    for other_id, other_email in rows:
+        if email_key(other_email) == key:
+            score = 99.0 if other_email == email.strip().lower() else 95.0
+            new += duplicate_propose(workspace=workspace, a=customer.pk, b=other_id,
+                                     reasons={"same_email_other_form": score})
+    return new
+
+
 def duplicate_candidates(*, workspace: Any, customer: Customer | None = None, status: str = "open"):
     qs = DuplicateCandidate.objects.for_workspace(workspace).filter(status=status).select_related(
         "customer_a", "customer_b")

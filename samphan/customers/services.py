@@ -114,6 +114,51 @@ def customer_resolve_or_create(
 
 
 @transaction.atomic
+def customer_identity_claim(*, workspace: Any, holder: tuple[str, str], kind: str, raw: str,
+                            via: str = "system") -> Customer:
+    """A channel learned that the person behind `holder` (kind, value) — a web-chat visitor — has another
+    contact point they typed themselves (an e-mail address). Returns the customer the holder now belongs to.
+
+    The claim is not verified, so it follows the identity rule and nothing weaker:
+    - the claimed identity is nobody's: it is added to the holder's customer (created if the holder
+      is new), and weak look-alikes (the same e-mail written another way) become duplicate candidates;
+    - it is exactly another customer's: the holder links to that customer. A holder not yet known
+      gets its identity there; a holder whose customer is only known by ids of the holder's own kind
+      (an anonymous visitor: nothing a person entered) is merged into it — audited, and undoable
+      like any merge; a holder whose customer has anything else (a phone, another e-mail) is not
+      merged: the pair becomes a duplicate candidate for a person to decide.
+    """
+    from samphan.customers.duplicates import duplicate_propose, duplicates_for_email
+    from samphan.customers.merge import customer_merge
+
+    holder_kind, holder_value = holder
+    holder_norm = normalise_identity(holder_kind, holder_value)
+    claimed = normalise_identity(kind, raw)
+    mine = customer_find_by_identity(workspace=workspace, kind=holder_norm.kind, value=holder_norm.value)
+    owner = customer_find_by_identity(workspace=workspace, kind=claimed.kind, value=claimed.value)
+    if owner is None:
+        if mine is None:
+            mine = customer_create(workspace=workspace, via=via,
+                                   identities={holder_norm.kind: holder_norm.value, claimed.kind: claimed.display})
+        else:
+            identity_attach(customer=mine, kind=claimed.kind, raw=claimed.display)
+        if claimed.kind == Identity.Kind.EMAIL:
+            duplicates_for_email(workspace=workspace, customer=mine, email=claimed.value)
+        return mine
+    if mine is None:
+        identity_attach(customer=owner, kind=holder_norm.kind, raw=holder_norm.value)
+        return owner
+    if mine.pk == owner.pk:
+        return owner
+    other_kinds = Identity.objects.filter(customer=mine).exclude(kind=holder_norm.kind).exists()
+    if not other_kinds and not (mine.email or mine.phone):
+        customer_merge(survivor=owner, merged=mine, via=via)
+        return owner
+    duplicate_propose(workspace=workspace, a=mine.pk, b=owner.pk, reasons={"claimed_identity": 90.0})
+    return mine
+
+
+@transaction.atomic
 def customer_update(*, customer: Customer, actor: Any, via: str, **fields: Any) -> Customer:
     changes = {}
     for name, value in fields.items():

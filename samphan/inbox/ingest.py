@@ -29,7 +29,11 @@ from samphan.channels.models import ChannelContact
 from samphan.core.errors import Conflict
 from samphan.customers.identity import normalise_identity
 from samphan.customers.models import Identity
-from samphan.customers.services import customer_find_by_identity, customer_resolve_or_create
+from samphan.customers.services import (
+    customer_find_by_identity,
+    customer_identity_claim,
+    customer_resolve_or_create,
+)
 from samphan.inbox.assignment import route
 from samphan.inbox.bulk import conversations_write_counters
 from samphan.inbox.models import AssignmentRule, Conversation, Message
@@ -191,8 +195,9 @@ def ingest_inbound(account: Any, events: list[InboundEvent]) -> dict[str, int]:
                             .values_list("dedupe_key", flat=True))
         messages = [e for e in messages if e.dedupe_key not in existing]
     follows = [e for e in events if e.kind in ("follow", "unfollow")]
+    identified = _apply_identities(account, [e for e in events if e.kind == "identify"])
     if not messages and not follows:
-        return {"messages": 0, "follows": 0}
+        return {"messages": 0, "follows": 0, "identities": identified}
 
     senders: dict[tuple[str, str], str] = {}
     for event in messages + follows:
@@ -204,7 +209,23 @@ def ingest_inbound(account: Any, events: list[InboundEvent]) -> dict[str, int]:
         _apply_follows(account, follows, customers)
     if messages:
         _append_messages(account, messages, customers)
-    return {"messages": len(messages), "follows": len(follows)}
+    return {"messages": len(messages), "follows": len(follows), "identities": identified}
+
+
+def _apply_identities(account: Any, events: list[InboundEvent]) -> int:
+    """Contact points a sender gave about themselves (a web-chat visitor's e-mail), before their messages.
+
+    Each goes through customers.services.customer_identity_claim: an exact match
+    links, an unknown one becomes a new identity, a weak one only a duplicate
+    candidate. Idempotent: claiming the same address again changes nothing.
+    """
+    count = 0
+    for event in sorted(events, key=lambda e: e.occurred_at):
+        for kind, raw in (event.meta.get("identities") or {}).items():
+            customer_identity_claim(workspace=account.workspace_id, holder=(event.sender.kind, event.sender.value),
+                                    kind=kind, raw=raw, via="worker")
+            count += 1
+    return count
 
 
 def _apply_follows(account: Any, follows: list[InboundEvent], customers: dict[tuple[str, str], int]) -> None:

@@ -56,6 +56,7 @@ REASONS = {
     "similar_name": gettext_lazy("Similar name"),
     "same_email_other_form": gettext_lazy("Same e-mail written another way"),
     "same_phone_other_format": gettext_lazy("Same phone in another format"),
+    "claimed_identity": gettext_lazy("Gave this customer's e-mail in a chat"),
 }
 # Most restrictive first, as the merge applies it.
 CONSENT_RANK = {Consent.Status.WITHDRAWN: 0, Consent.Status.DENIED: 1, Consent.Status.GRANTED: 2}

@@ -60,3 +60,11 @@ def run_on_commit(django_capture_on_commit_callbacks):
         return django_capture_on_commit_callbacks(execute=True)
 
     return runner
+
+
+@pytest.fixture
+def webchat_account(workspace):
+    return channel_account_create(workspace=workspace, provider="webchat", name="Baan Suan website",
+                                  secrets={}, config={"allowed_origins": ["https://shop.example"],
+                                                      "title_th": "แชทกับบ้านสวน", "title_en": "Chat with Baan Suan",
+                                                      "color": "#7c2d12"})

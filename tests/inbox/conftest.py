@@ -6,4 +6,5 @@ from tests.channels.conftest import (  # noqa: F401
     line_account,
     provider_client,
     run_on_commit,
+    webchat_account,
 )

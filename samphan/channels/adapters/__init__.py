@@ -18,6 +18,7 @@ from samphan.core.errors import ValidationFailed
 DEFAULT_ADAPTERS: dict[str, str] = {
     "line": "samphan.channels.adapters.line.LineAdapter",
     "facebook": "samphan.channels.adapters.facebook.FacebookAdapter",
+    "webchat": "samphan.channels.adapters.webchat.WebchatAdapter",
     "fake": "samphan.channels.adapters.fake.FakeAdapter",
 }
 

@@ -87,7 +87,7 @@ class InboundEvent:
     PSID, a commenter on one post).
     """
 
-    kind: str  # message / comment / postback / follow / unfollow
+    kind: str  # message / comment / postback / follow / unfollow / identify (meta["identities"])
     dedupe_key: str
     sender: SenderIdentity
     occurred_at: datetime
@@ -150,6 +150,8 @@ class ChannelAdapter:
     dedupes_retries: ClassVar[bool] = False
     # Pull channels (IMAP) set this and implement poll().
     polls: ClassVar[bool] = False
+    # Accounts have an embed snippet a site pastes (web chat's script tag).
+    embeddable: ClassVar[bool] = False
 
     def __init__(self, account: Any) -> None:
         self.account = account
@@ -167,6 +169,21 @@ class ChannelAdapter:
     def validate_settings(cls, *, secrets: dict[str, Any], config: dict[str, Any]) -> list[str]:
         """Problems with an account's settings, for the API / CLI to report (empty when fine)."""
         return [f"{name} is required" for name in cls.required_secrets if not secrets.get(name)]
+
+    @classmethod
+    def clean_config(cls, config: dict[str, Any]) -> dict[str, Any]:
+        """The account's config normalised (e.g. origins lower-cased); ValidationFailed saying which field and why."""
+        return config
+
+    @classmethod
+    def inbound_path(cls, account: Any) -> str:
+        """Where the provider (or, for web chat, the widget) sends inbound traffic for this account."""
+        return f"/webhooks/{account.provider}/{account.uuid}"
+
+    @classmethod
+    def embed_snippet(cls, account: Any, base_url: str) -> str:
+        """HTML a site pastes to use the channel (web chat's script tag); empty for other providers."""
+        return ""
 
     # --- the interface --------------------------------------------------------------
 

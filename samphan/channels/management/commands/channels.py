@@ -12,8 +12,12 @@ PROVIDER_OPTIONS = {
     "line": {"channel_secret": "secret", "access_token": "secret", "api_base_url": "config"},
     "facebook": {"app_secret": "secret", "page_access_token": "secret", "verify_token": "secret",
                  "page_id": "config", "graph_base_url": "config"},
+    "webchat": {"origin": "config", "title_en": "config", "title_th": "config", "greeting_en": "config",
+                "greeting_th": "config", "color": "config"},
     "fake": {"signing_secret": "secret", "endpoint": "config"},
 }
+# Options that may be given several times, and the config key their list goes to.
+LIST_OPTIONS = {"origin": "allowed_origins"}
 
 
 class Command(SamphanCommand):
@@ -29,7 +33,11 @@ class Command(SamphanCommand):
             p.add_argument("--name", required=True)
             p.add_argument("--json", action="store_true")
             for option in options:
-                p.add_argument(f"--{option.replace('_', '-')}", dest=option, default="")
+                if option in LIST_OPTIONS:
+                    p.add_argument(f"--{option.replace('_', '-')}", dest=option, action="append", default=[],
+                                   help="repeat for each site that embeds the widget (https://shop.example)")
+                else:
+                    p.add_argument(f"--{option.replace('_', '-')}", dest=option, default="")
         lst = sub.add_parser("list", help="list a workspace's channel accounts")
         lst.add_argument("--workspace", required=True)
         lst.add_argument("--json", action="store_true")
@@ -94,11 +102,14 @@ class Command(SamphanCommand):
         secrets, config = {}, {}
         for option, where in PROVIDER_OPTIONS[provider].items():
             if opts.get(option):
-                (secrets if where == "secret" else config)[option] = opts[option]
+                (secrets if where == "secret" else config)[LIST_OPTIONS.get(option, option)] = opts[option]
         account = services.channel_account_create(workspace=ws, provider=provider, name=opts["name"],
                                                    secrets=secrets, config=config, via="cli")
         url = services.webhook_url(account)
+        snippet = services.embed_snippet(account)
         if opts["json"]:
-            self.print_json({"id": account.pk, "webhook_url": url})
+            self.print_json({"id": account.pk, "webhook_url": url, **({"embed_snippet": snippet} if snippet else {})})
         else:
             self.stdout.write(f"connected {provider} account #{account.pk} ({account.name})\nwebhook URL: {url}")
+            if snippet:
+                self.stdout.write(f"embed the widget with:\n{snippet}")
