@@ -49,11 +49,25 @@ def report(name: str, times: list[float]) -> None:
           f"p99={pct(ms, 99):7.2f} ms  mean={statistics.mean(ms):7.2f} ms")
 
 
+def boost() -> None:
+    pids = [os.getpid()]
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_backend_pid()")
+            pids.append(cursor.fetchone()[0])
+    for pid in pids:
+        os.setpriority(os.PRIO_PROCESS, pid, -10)
+    print(f"reniced to -10: {pids} (load average {os.getloadavg()[0]:.1f})")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--workspace", help="slug; default: the workspace with the most customers")
     parser.add_argument("--samples", type=int, default=500)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--boost", action="store_true",
+                        help="renice this process and its PostgreSQL backend to -10 (root only): a figure "
+                             "closer to a dedicated machine's when other work shares this one; say so when reporting")
     args = parser.parse_args()
     rng = random.Random(args.seed)
 
@@ -77,6 +91,8 @@ def main() -> None:
     min_id = Customer.objects.filter(workspace=workspace).order_by("id").values_list("id", flat=True).first()
     ids = [rng.randint(min_id, max_id) for _ in range(args.samples)]
     client.get("/api/me")  # warm up connection and token stamp
+    if args.boost:
+        boost()
 
     times = []
     for cid in ids:
@@ -105,14 +121,18 @@ def main() -> None:
     all_times = []
     for kind, queries in kinds.items():
         times = []
+        timed_queries = []
         for q in queries:
             start = time.perf_counter()
             response = client.get("/api/customers", {"q": q, "limit": 25})
             times.append(time.perf_counter() - start)
+            timed_queries.append((times[-1], q, response.json()["count"]))
             assert response.status_code == 200
             assert response.json()["count"] >= 1, (kind, q)
         if times:
             report(f"search: {kind}", times)
+            slowest = ", ".join(f"{q!r} {t * 1000:.0f} ms ({n} found)" for t, q, n in sorted(timed_queries)[-3:])
+            print(f"{'':<34} slowest: {slowest}")
             all_times += times
     report("search: all kinds", all_times)
 

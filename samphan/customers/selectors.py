@@ -12,7 +12,7 @@ from django.db.models import Avg, Count, Exists, Max, Min, OuterRef, Prefetch, Q
 from samphan.core.errors import NotFound
 from samphan.core.scoping import get_scoped_or_404
 from samphan.customers.models import Consent, Customer, CustomerTag, Insight
-from samphan.customers.search import apply_search
+from samphan.customers.search import SearchResults, apply_search
 
 
 @dataclass
@@ -31,8 +31,13 @@ class CustomerFilters:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-def customer_list(*, workspace: Any, q: str = "", filters: CustomerFilters | None = None) -> QuerySet[Customer]:
-    """Live customers (not merged away, not erased), newest first, searched and filtered."""
+def customer_list(*, workspace: Any, q: str = "",
+                  filters: CustomerFilters | None = None) -> QuerySet[Customer] | SearchResults:
+    """Live customers (not merged away, not erased), newest first, searched and filtered.
+
+    With a search term the result is a `SearchResults` (pages and counts like a queryset, with
+    a plan that stays fast however rare or common the term is; see its docstring).
+    """
     f = filters or CustomerFilters(q=q)
     if q and not f.q:
         f.q = q
@@ -57,7 +62,8 @@ def customer_list(*, workspace: Any, q: str = "", filters: CustomerFilters | Non
         qs = qs.filter(created_at__date__gte=f.created_from)
     if f.created_to:
         qs = qs.filter(created_at__date__lte=f.created_to)
-    return qs.select_related("organisation").order_by("-created_at", "-id")
+    qs = qs.select_related("organisation").order_by("-created_at", "-id")
+    return SearchResults(qs) if f.q.strip() else qs
 
 
 # Later apps add sections to the customer 360 (segment, CLV, conversations, cases)

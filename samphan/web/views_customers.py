@@ -46,6 +46,7 @@ from samphan.customers.models import (
     Tag,
 )
 from samphan.customers.pdpa import customer_erase, customer_export_all
+from samphan.customers.search import SearchResults
 from samphan.customers.selectors import CustomerFilters, customer_360, customer_list
 from samphan.web.views import workspace_view
 
@@ -108,7 +109,10 @@ def customers(request):
     for name in form.errors:
         form.cleaned_data.setdefault(name, None if name.startswith("created") else "")
     filters = form.to_filters()
-    page = Paginator(customer_list(workspace=request.workspace, filters=filters), PAGE_SIZE).get_page(
+    results = customer_list(workspace=request.workspace, filters=filters)
+    if isinstance(results, SearchResults):
+        results.prime(request.GET.get("page"), PAGE_SIZE)
+    page = Paginator(results, PAGE_SIZE).get_page(
         request.GET.get("page"))
     query = urlencode([(k, v) for k, v in request.GET.items() if k != "page" and v])
     active = sum(1 for name in form.FILTERS if form.cleaned_data.get(name) not in ("", None))

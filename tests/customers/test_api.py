@@ -81,6 +81,20 @@ def test_customer_list_query_count_is_pinned(api, workspace):
     assert len(ctx.captured_queries) == 4, [q["sql"][:80] for q in ctx.captured_queries]
 
 
+def test_search_pages_newest_first_and_counts_in_one_scan(api, workspace):
+    made = [customer_create(workspace=workspace, first_name=f"สมหญิง{i}", last_name="Walker") for i in range(7)]
+    customer_create(workspace=workspace, first_name="Other")
+    api.get("/api/me")
+    with CaptureQueriesContext(connection) as ctx:
+        body = api.get("/api/customers", {"q": "walker", "limit": 3, "offset": 2}).json()
+    # auth 2, matches + window count 1, the page's rows 1
+    assert len(ctx.captured_queries) == 4, [q["sql"][:80] for q in ctx.captured_queries]
+    newest_first = [c.pk for c in sorted(made, key=lambda c: (c.created_at, c.pk), reverse=True)]
+    assert body["count"] == 7 and [c["id"] for c in body["items"]] == newest_first[2:5]
+    past_the_end = api.get("/api/customers", {"q": "walker", "limit": 3, "offset": 30}).json()
+    assert past_the_end == {"items": [], "count": 7}
+
+
 @pytest.mark.parametrize("q", ["สมชาย", "ใจดี", "somchai@example", "SOMCHAI@EXAMPLE.COM", "081-234-5678",
                                "0812345678", "+66 81 234 5678", "812345678", "M-7788", "m-7788", "C001"])
 def test_search_finds_by_any_form(api, somchai, workspace, q):
