@@ -124,6 +124,44 @@ def test_webhook_to_inbox_and_reply_through_a_real_worker(tmp_path, broker, work
     assert leftovers == []
 
 
+def test_web_chat_visitor_to_inbox_and_reply_through_a_real_worker(tmp_path, broker, workspace, owner_token):
+    """The widget's endpoints store the visitor's message; a real worker turns it into the inbox message
+    and sends the agent's reply into the visitor's transcript, once."""
+    from samphan.channels.models import OutboundMessage, WebchatMessage
+    from tests.channels.webchat_helpers import SHOP, get, post, send, widget_client
+
+    broker_url, queue = broker
+    account = channel_account_create(workspace=workspace, provider="webchat", name="Website", secrets={},
+                                     config={"allowed_origins": [SHOP]})
+    worker = _start_worker(tmp_path, broker_url, queue, "wc")
+    visitor = widget_client()
+    try:
+        assert send(visitor, account, "ขอเมนูหน่อยค่ะ", "c1").status_code == 202
+        assert send(visitor, account, "ขอเมนูหน่อยค่ะ", "c1").status_code == 200  # re-sent: stored once
+        _wait(lambda: Message.objects.filter(direction="in").exists(), workers=[worker], what="the message")
+        conversation = Conversation.objects.get()
+        api = Client(headers={"Authorization": f"Bearer {owner_token}"})
+        for _ in range(2):  # a double click: one reply
+            reply = api.post(f"/api/inbox/conversations/{conversation.pk}/reply",
+                             data={"text": "ส่งเมนูให้แล้วค่ะ", "idempotency_key": "dbl"},
+                             content_type="application/json")
+            assert reply.status_code == 202
+        _wait(lambda: OutboundMessage.objects.filter(status__in=("sent", "failed")).exists(), workers=[worker],
+              what="the reply to be sent")
+    finally:
+        leftovers = worker.stop()
+    outbound = OutboundMessage.objects.get()
+    assert outbound.status == "sent", outbound.last_error
+    lines = get(visitor, account, "messages").json()["messages"]
+    assert [(m["direction"], m["text"]) for m in lines] == [("in", "ขอเมนูหน่อยค่ะ"), ("out", "ส่งเมนูให้แล้วค่ะ")]
+    assert post(visitor, account, "seen", {"up_to": lines[-1]["id"]}).json() == {"delivered": 1}
+    outbound.refresh_from_db()
+    assert outbound.status == "delivered"
+    assert Message.objects.filter(direction="in").count() == 1 and WebchatMessage.objects.count() == 2
+    assert WebhookEvent.objects.get().status == "processed"
+    assert leftovers == []
+
+
 def test_worker_killed_mid_stream_loses_and_duplicates_nothing(tmp_path, broker, workspace):
     """Kill -9 the worker while a stream of webhooks (with LINE redeliveries) arrives; restart it."""
     broker_url, queue = broker
