@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "samphan.imports",
     "samphan.channels",
     "samphan.inbox",
+    "samphan.sla",
     "samphan.sentiment",
     "samphan.web",
     "samphan.demo",
@@ -201,6 +202,13 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Periodic tasks, run by the beat scheduler that `samphan worker` embeds unless WORKER_BEAT=0
+# (run it in one worker only, or as `celery beat`; the tasks are idempotent either way).
+CELERY_BEAT_SCHEDULE = {
+    # SLA targets missed while nobody acted (samphan/sla/clock.py::sla_sweep).
+    "sla-sweep": {"task": "sla.sweep", "schedule": float(os.environ.get("SAMPHAN_SLA_SWEEP_SECONDS", "60"))},
+}
+CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
 # --- Logging ----------------------------------------------------------------------
 LOGGING = {

@@ -22,6 +22,7 @@ MAIN_COMMANDS = [
     ("analytics", "RFM, lifecycle stages, CLV, the 80/20 report, recompute"),
     ("channels", "connect LINE OA and Facebook pages"),
     ("inbox", "list conversations"),
+    ("sla", "flag missed SLA targets now, recompute due times"),
     ("sentiment", "train, classify and evaluate the sentiment model"),
 ]
 

@@ -14,11 +14,14 @@ from django.db import connection
 from samphan.inbox.models import Conversation
 
 COUNTER_FIELDS = ("message_count", "last_message_at", "last_message_preview", "last_message_direction",
-                  "last_inbound_at", "waiting_since", "status", "updated_at")
+                  "last_inbound_at", "waiting_since", "status", "updated_at",
+                  # the SLA clock (samphan/sla/clock.py), recomputed for the batch
+                  "sla_policy", "first_response_due_at", "next_response_due_at", "resolution_due_at", "sla_due_at",
+                  "sla_sweep_at", "sla_breaches")
 
 
 def conversations_write_counters(conversations: Iterable[Conversation]) -> None:
-    """Write each conversation's denormalised fields (counts, last message, waiting clock, status)."""
+    """Write each conversation's denormalised fields (counts, last message, waiting and SLA clocks, status)."""
     meta = Conversation._meta
     fields = [meta.get_field(name) for name in COUNTER_FIELDS]
     rows = [[conversation.pk] + [f.get_db_prep_save(getattr(conversation, f.attname), connection) for f in fields]

@@ -37,6 +37,7 @@ from samphan.customers.services import (
 from samphan.inbox.assignment import route
 from samphan.inbox.bulk import conversations_write_counters
 from samphan.inbox.models import AssignmentRule, Conversation, Message
+from samphan.sla.clock import sla_context, sla_refresh
 
 ACTIVE = (Conversation.Status.OPEN, Conversation.Status.PENDING)
 # LINE's reply token lives about a minute from the event; we stop offering it a little earlier.
@@ -288,6 +289,8 @@ def _append_messages(account: Any, messages: list[InboundEvent], customers: dict
     Message.objects.bulk_create(rows, batch_size=500)
     now = timezone.now()
     conversations = list({c.pk: c for c in active.values()}.values())
+    ctx = sla_context(account.workspace_id)
     for conversation in conversations:
         conversation.updated_at = now
+        sla_refresh(conversation, ctx)
     conversations_write_counters(conversations)

@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from samphan.core.models import WorkspaceScopedModel
+from samphan.sla.models import Priority
 
 
 class Team(WorkspaceScopedModel):
@@ -126,6 +127,20 @@ class Conversation(WorkspaceScopedModel):
     reopened_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
+    # The SLA clock, computed by samphan/sla/clock.py at every event (docs/sla.md). The due times are
+    # those of the targets running now (None when met, stopped or not measured); sla_due_at is the
+    # earliest (the inbox sorts and filters "breached" / "due soon" on it); sla_sweep_at is the earliest
+    # not yet flagged (the periodic sweep's work list); sla_breaches is a bit set of targets missed in
+    # the current cycle (1 first response, 2 next response, 4 resolution).
+    priority = models.CharField(max_length=16, choices=Priority.choices, default=Priority.NORMAL)
+    sla_policy = models.ForeignKey("sla.SlaPolicy", null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+", db_index=False)
+    first_response_due_at = models.DateTimeField(null=True, blank=True)
+    next_response_due_at = models.DateTimeField(null=True, blank=True)
+    resolution_due_at = models.DateTimeField(null=True, blank=True)
+    sla_due_at = models.DateTimeField(null=True, blank=True)
+    sla_sweep_at = models.DateTimeField(null=True, blank=True)
+    sla_breaches = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
         constraints = [
@@ -144,6 +159,12 @@ class Conversation(WorkspaceScopedModel):
                          name="inbox_conv_channel"),
             models.Index(fields=["channel_account", "thread_key", "-created_at"], name="inbox_conv_thread"),
             models.Index(fields=["customer", "-last_message_at"], name="inbox_conv_customer"),
+            # "Breached" and "due soon" lists, soonest first; only conversations with a running SLA clock.
+            models.Index(fields=["workspace", "sla_due_at", "id"], condition=Q(sla_due_at__isnull=False),
+                         name="inbox_conv_sla_due"),
+            # The breach sweep, across workspaces.
+            models.Index(fields=["sla_sweep_at"], condition=Q(sla_sweep_at__isnull=False),
+                         name="inbox_conv_sla_sweep"),
         ]
 
     def __str__(self) -> str:
@@ -242,8 +263,10 @@ class ReportingEvent(WorkspaceScopedModel):
     first_response: the first agent reply after the customer's first message;
     response: any agent reply that answers a waiting customer (next-response);
     resolution: the conversation resolved (measured from its start).
-    `value_seconds` is wall-clock; `business_seconds` is filled by the SLA
-    module (business hours), NULL until then.
+    `value_seconds` is wall-clock; `business_seconds` is the same span counted
+    in the workspace's business hours (samphan/sla/clock.py), written with the
+    row. `due_at` is the SLA due time that applied (None without a target) and
+    `sla_met` whether the event came in time.
     """
 
     class Kind(models.TextChoices):
@@ -262,6 +285,8 @@ class ReportingEvent(WorkspaceScopedModel):
     team = models.ForeignKey(Team, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     channel_account = models.ForeignKey("channels.ChannelAccount", null=True, blank=True,
                                         on_delete=models.SET_NULL, related_name="+")
+    due_at = models.DateTimeField(null=True, blank=True)
+    sla_met = models.BooleanField(null=True, blank=True)
 
     class Meta:
         indexes = [models.Index(fields=["workspace", "kind", "occurred_at"], name="inbox_report_kind")]

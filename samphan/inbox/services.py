@@ -29,6 +29,8 @@ from samphan.inbox.models import (
     Team,
     TeamMember,
 )
+from samphan.sla.clock import CLOCK_FIELDS, sla_context, sla_measure, sla_refresh
+from samphan.sla.models import Priority
 
 MAX_REPLY = 5000
 Status = Conversation.Status
@@ -116,19 +118,23 @@ def canned_reply_delete(*, reply: CannedReply, actor: Any = None, via: str = "sy
 
 
 def _reporting_on_reply(conversation: Conversation, *, agent: Any, now) -> None:
-    if conversation.waiting_since is None:
-        return
-    kind = (ReportingEvent.Kind.FIRST_RESPONSE if conversation.first_response_at is None
-            else ReportingEvent.Kind.RESPONSE)
-    ReportingEvent.objects.create(
-        workspace_id=conversation.workspace_id, conversation=conversation, kind=kind,
-        started_at=conversation.waiting_since, occurred_at=now,
-        value_seconds=max((now - conversation.waiting_since).total_seconds(), 0.0),
-        agent=_user_or_none(agent), team_id=conversation.team_id, channel_account_id=conversation.channel_account_id,
-    )
-    if conversation.first_response_at is None:
-        conversation.first_response_at = now
-    conversation.waiting_since = None
+    """An agent answered: measure the wait (wall clock, business hours, against the SLA) and move the clock."""
+    ctx = sla_context(conversation.workspace_id)
+    if conversation.waiting_since is not None:
+        kind = (ReportingEvent.Kind.FIRST_RESPONSE if conversation.first_response_at is None
+                else ReportingEvent.Kind.RESPONSE)
+        ReportingEvent.objects.create(
+            workspace_id=conversation.workspace_id, conversation=conversation, kind=kind,
+            started_at=conversation.waiting_since, occurred_at=now,
+            value_seconds=max((now - conversation.waiting_since).total_seconds(), 0.0),
+            agent=_user_or_none(agent), team_id=conversation.team_id,
+            channel_account_id=conversation.channel_account_id,
+            **sla_measure(conversation, kind=kind, started_at=conversation.waiting_since, occurred_at=now, ctx=ctx),
+        )
+        if conversation.first_response_at is None:
+            conversation.first_response_at = now
+        conversation.waiting_since = None
+    sla_refresh(conversation, ctx)
 
 
 @transaction.atomic
@@ -185,7 +191,7 @@ def conversation_reply(*, conversation: Conversation, actor: Any, text: str = ""
     conversation.last_message_direction = Message.Direction.OUT
     _reporting_on_reply(conversation, agent=actor, now=now)
     fields = ["message_count", "last_message_at", "last_message_preview", "last_message_direction",
-              "first_response_at", "waiting_since", "updated_at"]
+              "first_response_at", "waiting_since", "updated_at", *CLOCK_FIELDS]
     conversation.save(update_fields=fields)
     if conversation.assignee_id is None and _user_or_none(actor) is not None:
         # Whoever answers an unassigned conversation takes it.
@@ -268,13 +274,18 @@ def conversation_label_remove(*, conversation: Conversation, name: str, actor: A
 
 
 def _assign(conversation: Conversation, *, assignee: Any, team: Team | None, actor: Any, via: str,
-            reason: str = "") -> Conversation:
+            reason: str = "", refresh_sla: bool = True) -> Conversation:
     before = {"assignee": conversation.assignee_id, "team": conversation.team_id}
     after = {"assignee": getattr(assignee, "pk", None), "team": getattr(team, "pk", None)}
     if before == after:
         return conversation
     conversation.assignee_id, conversation.team_id = after["assignee"], after["team"]
-    conversation.save(update_fields=["assignee", "team", "updated_at"])
+    fields = ["assignee", "team", "updated_at"]
+    if refresh_sla and before["team"] != after["team"]:
+        # A policy may be per team.
+        sla_refresh(conversation, sla_context(conversation.workspace_id))
+        fields += CLOCK_FIELDS
+    conversation.save(update_fields=fields)
     changes = {k: [before[k], after[k]] for k in before if before[k] != after[k]}
     if reason:
         changes["reason"] = reason
@@ -324,8 +335,9 @@ def conversation_unassign(*, conversation: Conversation, actor: Any, via: str = 
 def conversation_route_to_team(*, conversation: Conversation, team: Team, rule: AssignmentRule) -> None:
     """A routing rule matched a new conversation: give it to the team, and to a member when the team auto-assigns."""
     assignee = round_robin_pick(team=team) if team.auto_assign else None
+    # The ingest batch computes the SLA clock of its conversations once routing is done.
     _assign(conversation, assignee=assignee, team=team, actor=None, via="worker",
-            reason=f"rule #{rule.pk}{' ' + rule.name if rule.name else ''}")
+            reason=f"rule #{rule.pk}{' ' + rule.name if rule.name else ''}", refresh_sla=False)
 
 
 # --- status -------------------------------------------------------------------------------------
@@ -350,19 +362,43 @@ def conversation_set_status(*, conversation: Conversation, status: str, actor: A
         conversation.reopened_at = now
         conversation.resolved_at = None
     conversation.status = status
+    ctx = sla_context(conversation.workspace_id)
     if status == Status.RESOLVED:
         conversation.resolved_at = now
-        conversation.waiting_since = None  # timers stop when a conversation is resolved
+        # The resolution is measured over the current cycle: from the reopening, if any, else the start.
+        started = conversation.reopened_at or conversation.created_at
         ReportingEvent.objects.create(
             workspace_id=conversation.workspace_id, conversation=conversation, kind=ReportingEvent.Kind.RESOLUTION,
-            started_at=conversation.created_at, occurred_at=now,
-            value_seconds=max((now - conversation.created_at).total_seconds(), 0.0),
+            started_at=started, occurred_at=now, value_seconds=max((now - started).total_seconds(), 0.0),
             agent_id=conversation.assignee_id, team_id=conversation.team_id,
             channel_account_id=conversation.channel_account_id,
+            **sla_measure(conversation, kind=ReportingEvent.Kind.RESOLUTION, started_at=started, occurred_at=now,
+                          ctx=ctx),
         )
-    conversation.save(update_fields=["status", "resolved_at", "reopened_at", "waiting_since", "updated_at"])
+        conversation.waiting_since = None  # timers stop when a conversation is resolved
+    sla_refresh(conversation, ctx)
+    conversation.save(update_fields=["status", "resolved_at", "reopened_at", "waiting_since", "updated_at",
+                                     *CLOCK_FIELDS])
     audit_record(workspace=conversation.workspace_id, action="conversation.status", actor=actor, via=via,
                  target=conversation, summary=f"{before} → {status}", changes={"status": [before, status]})
+    return conversation
+
+
+@transaction.atomic
+def conversation_set_priority(*, conversation: Conversation, priority: str, actor: Any = None,
+                              via: str = "system") -> Conversation:
+    """Change the priority; the SLA policy (which may be per priority) and its due times follow."""
+    if priority not in Priority.values:
+        raise ValidationFailed(f"unknown priority {priority!r}; one of {', '.join(Priority.values)}")
+    conversation = _lock(conversation)
+    before = conversation.priority
+    if before == priority:
+        return conversation
+    conversation.priority = priority
+    sla_refresh(conversation, sla_context(conversation.workspace_id))
+    conversation.save(update_fields=["priority", "updated_at", *CLOCK_FIELDS])
+    audit_record(workspace=conversation.workspace_id, action="conversation.priority", actor=actor, via=via,
+                 target=conversation, summary=f"{before} → {priority}", changes={"priority": [before, priority]})
     return conversation
 
 

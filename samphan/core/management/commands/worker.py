@@ -1,4 +1,5 @@
 import os
+from argparse import BooleanOptionalAction
 
 from samphan.core.management.base import SamphanCommand
 
@@ -13,6 +14,10 @@ class Command(SamphanCommand):
         parser.add_argument("--hostname", default=None)
         parser.add_argument("--queues", default=os.environ.get("WORKER_QUEUES", ""),
                             help="comma-separated queues to consume (default: Celery's default queue)")
+        parser.add_argument("--beat", default=os.environ.get("WORKER_BEAT", "1") not in ("0", "false", "no"),
+                            action=BooleanOptionalAction,
+                            help="also run the periodic tasks (CELERY_BEAT_SCHEDULE: the SLA breach sweep); "
+                                 "one worker per install is enough (WORKER_BEAT=0 on the others)")
 
     def handle(self, *args, **opts):
         from config.celery import app
@@ -23,4 +28,8 @@ class Command(SamphanCommand):
             argv.append(f"--hostname={opts['hostname']}")
         if opts["queues"]:
             argv.append(f"--queues={opts['queues']}")
+        if opts["beat"]:
+            from django.conf import settings
+
+            argv += ["--beat", f"--schedule={settings.CELERY_BEAT_SCHEDULE_FILENAME}"]
         app.worker_main(argv=argv)
