@@ -3,8 +3,9 @@
 The inbox calls in here, inside its own transaction, at each place a clock can
 start, stop or move (samphan/inbox/services.py and ingest.py):
 
-- `sla_context(workspace_id)` loads the workspace's calendar and policies
-  (three small queries; once per ingest batch, once per reply or status change);
+- `sla_context(workspace_id)` loads the workspace's policies, and its calendar
+  when first needed (one to three small queries; once per ingest batch, once
+  per reply or status change);
 - `sla_measure(...)` gives a reporting event its business seconds, the due time
   that applied and whether it was met, and records the breach when it was late;
 - `sla_refresh(conversation, ctx)` chooses the policy and recomputes the
@@ -84,8 +85,15 @@ def workspace_calendar(workspace_id: int) -> BusinessCalendar:
 @dataclass
 class SlaContext:
     workspace_id: int
-    calendar: BusinessCalendar
     policies: list[SlaPolicy]
+    _calendar: BusinessCalendar | None = None
+
+    @property
+    def calendar(self) -> BusinessCalendar:
+        """Loaded on first use: an ingest batch in a workspace without policies never needs it."""
+        if self._calendar is None:
+            self._calendar = workspace_calendar(self.workspace_id)
+        return self._calendar
 
     def policy_for(self, conversation: Any) -> SlaPolicy | None:
         for policy in self.policies:
@@ -108,7 +116,7 @@ class SlaContext:
 
 def sla_context(workspace_id: int) -> SlaContext:
     policies = list(SlaPolicy.objects.filter(workspace_id=workspace_id, is_active=True).order_by("position", "id"))
-    return SlaContext(workspace_id=workspace_id, calendar=workspace_calendar(workspace_id), policies=policies)
+    return SlaContext(workspace_id=workspace_id, policies=policies)
 
 
 def _running_dues(conversation: Any, policy: SlaPolicy | None, ctx: SlaContext) -> dict[str, datetime | None]:
