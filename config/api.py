@@ -20,6 +20,7 @@ from samphan.core.errors import SamphanError
 from samphan.core.jobs_api import router as jobs_router
 from samphan.customers.api import router as customers_router
 from samphan.inbox.api import router as inbox_router
+from samphan.listening.api import router as listening_router
 from samphan.segments.api import router as segments_router
 
 logger = logging.getLogger("samphan.api")
@@ -85,3 +86,4 @@ api.add_router("/analytics", analytics_router)
 api.add_router("/segments", segments_router)
 api.add_router("/channels", channels_router)
 api.add_router("/inbox", inbox_router)
+api.add_router("/listening", listening_router)

@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "samphan.inbox",
     "samphan.sla",
     "samphan.sentiment",
+    "samphan.listening",
     "samphan.web",
     "samphan.demo",
 ]
@@ -209,6 +210,30 @@ CELERY_BEAT_SCHEDULE = {
     "sla-sweep": {"task": "sla.sweep", "schedule": float(os.environ.get("SAMPHAN_SLA_SWEEP_SECONDS", "60"))},
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+
+# --- E-mail that Samphan sends itself (alerts) --------------------------------------
+# EMAIL_HOST set: SMTP (EMAIL_PORT, EMAIL_HOST_USER, EMAIL_HOST_PASSWORD, EMAIL_USE_TLS /
+# EMAIL_USE_SSL). Unset (the embedded setup): messages are written as files to var/mail/.
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "")
+if EMAIL_HOST:
+    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "587"))
+    EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+    EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+    EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+    EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
+    EMAIL_TIMEOUT = int(os.environ.get("EMAIL_TIMEOUT", "20"))
+else:
+    EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+    EMAIL_FILE_PATH = VAR_DIR / "mail"
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Samphan <samphan@localhost>")
+
+# --- Listening (docs/listening.md) --------------------------------------------------
+SAMPHAN_X_BEARER_TOKEN = os.environ.get("SAMPHAN_X_BEARER_TOKEN", "")  # default for X sources without their own
+SAMPHAN_X_API_BASE = os.environ.get("SAMPHAN_X_API_BASE", "")  # default https://api.x.com/2
+SAMPHAN_LISTENING_SPIKE_MIN = int(os.environ.get("SAMPHAN_LISTENING_SPIKE_MIN", "5"))
+SAMPHAN_LISTENING_SPIKE_SIGMAS = float(os.environ.get("SAMPHAN_LISTENING_SPIKE_SIGMAS", "3"))
+SAMPHAN_LISTENING_BASELINE_HOURS = int(os.environ.get("SAMPHAN_LISTENING_BASELINE_HOURS", "168"))
 
 # --- Logging ----------------------------------------------------------------------
 LOGGING = {

@@ -24,6 +24,7 @@ MAIN_COMMANDS = [
     ("inbox", "list conversations"),
     ("sla", "flag missed SLA targets now, recompute due times"),
     ("sentiment", "train, classify and evaluate the sentiment model"),
+    ("listening", "social listening: topics, sources, imports, fetches, priority list, spikes"),
 ]
 
 

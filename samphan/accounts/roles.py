@@ -32,6 +32,10 @@ CAPABILITIES: dict[str, frozenset[str]] = {
     "customers.merge": frozenset({Role.OWNER, Role.MANAGER, Role.AGENT}),
     "customers.erase": frozenset({Role.OWNER, Role.MANAGER}),
     "analytics.view": frozenset({Role.OWNER, Role.MANAGER, Role.MARKETER}),
+    # Listening: everyone who answers customers sees and handles mentions; topics, sources and
+    # uploads are marketing's and management's (and they get the spike e-mails).
+    "listening.view": frozenset({Role.OWNER, Role.MANAGER, Role.MARKETER, Role.AGENT}),
+    "listening.manage": frozenset({Role.OWNER, Role.MANAGER, Role.MARKETER}),
     "campaigns.manage": frozenset({Role.OWNER, Role.MANAGER, Role.MARKETER}),
     "guard.override": frozenset({Role.OWNER, Role.MANAGER}),
     "channels.manage": frozenset({Role.OWNER, Role.MANAGER}),

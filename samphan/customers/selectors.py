@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -131,3 +131,35 @@ def insight_search(*, workspace: Any, q: str, kind: str = "") -> QuerySet[Insigh
     if kind:
         qs = qs.filter(kind=kind)
     return qs.order_by("-created_at")
+
+
+def customer_ids_by_identity(*, workspace: Any, identities: Iterable[tuple[str, str]]) -> dict[tuple[str, str], int]:
+    """(identity kind, raw value) → the customer id, for the identities known in the workspace.
+
+    Values are normalised the way identities are stored (an X handle "@Foo" is "foo"); values
+    that are not valid for their kind, and unknown identities, are simply absent. One query per
+    kind and 900 values.
+    """
+    from samphan.core.errors import ValidationFailed
+    from samphan.customers.identity import normalise_identity
+    from samphan.customers.models import Identity
+
+    wanted: dict[tuple[str, str], list[tuple[str, str]]] = {}
+    for kind, raw in identities:
+        try:
+            norm = normalise_identity(kind, raw)
+        except ValidationFailed:
+            continue
+        wanted.setdefault((norm.kind, norm.value), []).append((kind, raw))
+    by_kind: dict[str, list[str]] = {}
+    for kind, value in wanted:
+        by_kind.setdefault(kind, []).append(value)
+    found: dict[tuple[str, str], int] = {}
+    workspace_id = getattr(workspace, "pk", workspace)
+    for kind, values in by_kind.items():
+        for i in range(0, len(values), 900):
+            rows = Identity.objects.filter(workspace_id=workspace_id, kind=kind, value__in=values[i:i + 900])
+            for value, customer_id in rows.values_list("value", "customer_id"):
+                for original in wanted[(kind, value)]:
+                    found[original] = customer_id
+    return found

@@ -294,3 +294,32 @@ def _append_messages(account: Any, messages: list[InboundEvent], customers: dict
         conversation.updated_at = now
         sla_refresh(conversation, ctx)
     conversations_write_counters(conversations)
+
+
+def ingest_for_customers(account: Any, events: list[InboundEvent],
+                         customers: dict[tuple[str, str], int]) -> dict[str, int]:
+    """Store message events whose customers the caller has already resolved; idempotent.
+
+    ``customers`` maps each event's (sender kind, sender value) to a customer id — for senders
+    that have no identity a customer could be found by (listening: a blog author known only by
+    name, turned into a conversation by an agent). Returns dedupe key → conversation id for every
+    event, including those stored before.
+    """
+    keys = list(dict.fromkeys(e.dedupe_key for e in events if e.is_message))
+    existing: set[str] = set()
+    for chunk in _chunks(keys):
+        existing.update(Message.objects.filter(channel_account=account, dedupe_key__in=chunk)
+                        .values_list("dedupe_key", flat=True))
+    seen: set[str] = set()
+    fresh = []
+    for event in events:
+        if event.is_message and event.dedupe_key not in existing and event.dedupe_key not in seen:
+            seen.add(event.dedupe_key)
+            fresh.append(event)
+    if fresh:
+        _append_messages(account, fresh, customers)
+    found: dict[str, int] = {}
+    for chunk in _chunks(keys):
+        found.update(Message.objects.filter(channel_account=account, dedupe_key__in=chunk)
+                     .values_list("dedupe_key", "conversation_id"))
+    return found

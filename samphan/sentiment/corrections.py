@@ -1,16 +1,30 @@
 """Where a workspace's own training examples come from: agents' corrections of labels.
 
-The inbox (issue 6, item 2) will store corrections; ``correction_examples`` is the one place
-that reads them for ``samphan sentiment train --workspace W --with-corrections``. Until the
-inbox stores any, it returns none and the command says so. ``--extra FILE.jsonl`` feeds the
-same path from a file in the meantime.
+Apps that store corrections (the inbox for messages, listening for mentions) register a source
+with ``register_correction_source``; ``correction_examples`` is the one place that reads them
+for ``samphan sentiment train --workspace W --with-corrections``. ``--extra FILE.jsonl`` feeds
+the same path from a file.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from samphan.sentiment.training import Example
+
+# Each takes workspace= and returns that workspace's corrected (text, category) examples.
+CORRECTION_SOURCES: list[Callable[..., list[Example]]] = []
+
+
+def register_correction_source(fn: Callable[..., list[Example]]) -> Callable[..., list[Example]]:
+    if fn not in CORRECTION_SOURCES:
+        CORRECTION_SOURCES.append(fn)
+    return fn
 
 
 def correction_examples(*, workspace) -> list[Example]:
-    """The workspace's corrected (text, category) pairs, oldest first."""
-    return []
+    """The workspace's corrected (text, category) pairs from every registered source, oldest first per source."""
+    examples: list[Example] = []
+    for source in CORRECTION_SOURCES:
+        examples.extend(source(workspace=workspace))
+    return examples

@@ -20,6 +20,8 @@ DEFAULT_ADAPTERS: dict[str, str] = {
     "facebook": "samphan.channels.adapters.facebook.FacebookAdapter",
     "webchat": "samphan.channels.adapters.webchat.WebchatAdapter",
     "fake": "samphan.channels.adapters.fake.FakeAdapter",
+    # Mentions from X, feeds and uploads turned into conversations; answered on their own site.
+    "listening": "samphan.listening.adapter.ListeningAdapter",
 }
 
 

@@ -87,7 +87,7 @@ class InboundEvent:
     PSID, a commenter on one post).
     """
 
-    kind: str  # message / comment / postback / follow / unfollow / identify (meta["identities"])
+    kind: str  # message / comment / postback / follow / unfollow / identify (meta["identities"]) / post (a feed post: listening only)
     dedupe_key: str
     sender: SenderIdentity
     occurred_at: datetime

@@ -5,7 +5,8 @@
 - Signature: `X-Hub-Signature-256: sha256=<hex HMAC-SHA256(app secret, raw body)>`,
   compared with hmac.compare_digest on the raw bytes.
 - Deduplicated on the message `mid` (Messenger, postbacks carry one too) and on
-  `comment_id` (feed). Echoes of the Page's own messages, delivery and read
+  `comment_id` (feed). Visitors' posts on the feed are events of kind "post" (for listening;
+  the inbox takes messages and comments only). Echoes of the Page's own messages, delivery and read
   receipts, reactions, likes and edits are acknowledged and ignored.
 - Replies: Messenger through the Send API (`POST /me/messages`, messaging_type
   RESPONSE); a comment is answered publicly under it (`POST /{comment-id}/comments`).
@@ -44,6 +45,8 @@ from samphan.channels.adapters.base import (
 GRAPH_BASE = "https://graph.facebook.com/v21.0"
 # Graph API error codes that mean "later": unknown/service errors, rate limits.
 TRANSIENT_CODES = frozenset({1, 2, 4, 17, 32, 341, 613})
+# Feed items that are a visitor's post (not a comment, like or reaction).
+FEED_POST_ITEMS = frozenset({"status", "post", "photo", "video", "share"})
 
 
 def _str(value: Any) -> str:
@@ -156,8 +159,10 @@ class FacebookAdapter(ChannelAdapter):
         value = change.get("value")
         if change.get("field") != "feed" or not isinstance(value, dict):
             return None
+        if value.get("item") in FEED_POST_ITEMS and value.get("verb") == "add":
+            return self._post(value, where, page_id)
         if value.get("item") != "comment" or value.get("verb") != "add":
-            return None  # likes, reactions, posts, edits, removals
+            return None  # likes, reactions, edits, removals
         comment_id = _str(value.get("comment_id"))
         author = value.get("from") if isinstance(value.get("from"), dict) else {}
         author_id = _str(author.get("id"))
@@ -181,6 +186,26 @@ class FacebookAdapter(ChannelAdapter):
                   if isinstance(value.get("post"), dict) else ""},
             attachments=[Attachment(type="photo", ref=_str(value["photo"]), url=_str(value["photo"]))]
             if value.get("photo") else [],
+        )
+
+    def _post(self, value: dict[str, Any], where: str, page_id: str) -> InboundEvent | None:
+        """A visitor's post on the Page's feed: kind "post" — listening takes it, the inbox does not."""
+        post_id = _str(value.get("post_id"))
+        author = value.get("from") if isinstance(value.get("from"), dict) else {}
+        author_id = _str(author.get("id"))
+        if not post_id or not author_id:
+            raise MalformedPayload(f"{where}: a post needs post_id and from.id")
+        if author_id == page_id:
+            return None  # the Page's own post
+        created = value.get("created_time")
+        if not isinstance(created, int | float):
+            raise MalformedPayload(f"{where}: created_time is missing")
+        return InboundEvent(
+            kind="post", dedupe_key=post_id, external_id=post_id,
+            sender=SenderIdentity("facebook", author_id, _str(author.get("name"))),
+            occurred_at=datetime.fromtimestamp(created, tz=UTC), thread_key=f"post:{post_id}:{author_id}",
+            message_type="post", text=_str(value.get("message")), reply_to=post_id,
+            meta={"post_id": post_id, "permalink_url": _str(value.get("link") or value.get("permalink_url"))},
         )
 
     # --- send ------------------------------------------------------------------------
