@@ -19,6 +19,7 @@ from samphan.core.api import auth_methods
 from samphan.core.errors import SamphanError
 from samphan.core.jobs_api import router as jobs_router
 from samphan.customers.api import router as customers_router
+from samphan.guard.api import router as guard_router
 from samphan.inbox.api import router as inbox_router
 from samphan.listening.api import router as listening_router
 from samphan.segments.api import router as segments_router
@@ -87,3 +88,4 @@ api.add_router("/segments", segments_router)
 api.add_router("/channels", channels_router)
 api.add_router("/inbox", inbox_router)
 api.add_router("/listening", listening_router)
+api.add_router("/guard", guard_router)

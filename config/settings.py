@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "samphan.sla",
     "samphan.sentiment",
     "samphan.listening",
+    "samphan.guard",
     "samphan.web",
     "samphan.demo",
 ]

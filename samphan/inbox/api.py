@@ -112,6 +112,9 @@ class ReplyIn(Schema):
     text: str = ""
     canned_reply_id: int | None = None
     idempotency_key: str | None = None
+    # Send although the brand-voice guard flagged the text: managers only, with a reason (audited).
+    override_guard: bool = False
+    override_reason: str = ""
 
 
 class NoteIn(Schema):
@@ -270,15 +273,18 @@ def conversation(request, conversation_id: int, messages: int = 100):
 
 
 @router.post("/conversations/{int:conversation_id}/reply", response={202: MessageOut},
-             summary="Answer the customer: sent through the channel after commit, exactly once")
+             summary="Answer the customer: sent through the channel after commit, exactly once. "
+                     "A reply the brand-voice guard flags is refused with 422 (code guard_blocked, details: "
+                     "findings and suggestion); override_guard=true sends it anyway (managers only, else 403)")
 def reply(request, conversation_id: int, payload: ReplyIn):
     c = caller(request)
-    workspace = c.require("inbox.reply")
+    workspace = c.require("guard.override" if payload.override_guard else "inbox.reply")
     conv = conversation_get(workspace=workspace, conversation_id=conversation_id)
     canned = get_scoped_or_404(CannedReply, workspace, pk=payload.canned_reply_id) if payload.canned_reply_id else None
     key = payload.idempotency_key or request.headers.get("Idempotency-Key") or None
     message = services.conversation_reply(conversation=conv, actor=c.user, text=payload.text, canned_reply=canned,
-                                          idempotency_key=key, via=c.via)
+                                          idempotency_key=key, override_guard=payload.override_guard,
+                                          override_reason=payload.override_reason, via=c.via)
     return 202, _message_out(message)
 
 

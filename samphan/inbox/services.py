@@ -14,6 +14,7 @@ from samphan.accounts.models import Membership, User
 from samphan.channels.services import outbound_enqueue
 from samphan.core.audit import audit_record
 from samphan.core.errors import Conflict, ValidationFailed
+from samphan.guard.services import guard_enforce, guard_meta, guard_override_audit
 from samphan.inbox.assignment import agent_for, round_robin_pick
 from samphan.inbox.ingest import preview_of
 from samphan.inbox.models import (
@@ -140,12 +141,16 @@ def _reporting_on_reply(conversation: Conversation, *, agent: Any, now) -> None:
 @transaction.atomic
 def conversation_reply(*, conversation: Conversation, actor: Any, text: str = "",
                        canned_reply: CannedReply | None = None, idempotency_key: str | None = None,
+                       override_guard: bool = False, override_reason: str = "",
                        via: str = "system") -> Message:
     """An agent's answer: stored now, sent through the channel after commit, exactly once.
 
     With an idempotency key, asking again returns the first message instead of
     sending a second one. A fresh LINE reply token of the conversation is used
     (claimed, so two replies never both try it); otherwise the adapter pushes.
+    The brand-voice guard checks the final text first: a flagged reply is not
+    stored or sent (GuardBlocked, 422) unless a manager overrides it with a
+    reason (`override_guard`, audited as guard.overridden).
     """
     conversation = _lock(conversation)
     key = f"inbox:{conversation.workspace_id}:{idempotency_key}" if idempotency_key else None
@@ -165,6 +170,8 @@ def conversation_reply(*, conversation: Conversation, actor: Any, text: str = ""
         raise ValidationFailed("a reply needs text")
     if len(text) > MAX_REPLY:
         raise ValidationFailed(f"a reply is at most {MAX_REPLY} characters")
+    verdict = guard_enforce(text=text, workspace=conversation.workspace_id, actor=actor,
+                            override=override_guard, override_reason=override_reason)
     now = timezone.now()
 
     reply_token = ""
@@ -183,8 +190,9 @@ def conversation_reply(*, conversation: Conversation, actor: Any, text: str = ""
         workspace_id=conversation.workspace_id, conversation=conversation,
         channel_account_id=conversation.channel_account_id, direction=Message.Direction.OUT, kind="text",
         text=text, author=_user_or_none(actor), outbound=outbound, created_at=now,
-        meta={"canned_reply": canned_reply.shortcut} if canned_reply else {},
+        meta={**({"canned_reply": canned_reply.shortcut} if canned_reply else {}), **guard_meta(verdict)},
     )
+    guard_override_audit(verdict=verdict, workspace=conversation.workspace_id, actor=actor, target=message, via=via)
     conversation.message_count += 1
     conversation.last_message_at = max(conversation.last_message_at, now)
     conversation.last_message_preview = preview_of("text", text)

@@ -117,7 +117,7 @@ def test_canned_reply_renders_variables(api, inbox, workspace, owner, run_on_com
     with run_on_commit():
         response = api.post(f"/api/inbox/conversations/{inbox['a'].pk}/reply",
                             data={"canned_reply_id": canned.pk}, content_type="application/json")
-    assert response.status_code == 202
+    assert response.status_code == 202, response.json()
     expected = f"สวัสดีค่ะคุณวิภา ({customer.last_name.upper()}) — {owner.name}, Alpha Coffee"
     assert response.json()["text"] == expected
     assert fake.OUTBOX[-1]["text"] == expected
