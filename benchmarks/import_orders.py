@@ -114,12 +114,21 @@ def main() -> None:
     workspace = workspace_create(slug=f"bench-{int(time.time())}", name="Import benchmark")
     print(f"database: {connection.vendor} {connection.settings_dict['NAME']}, workspace {workspace.slug}")
     print(f"rows: {args.rows:,}  customers: ~{customers:,}")
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from demo_data import BackendCpu  # CPU of this database's PostgreSQL backends (0 on SQLite)
+
+    print(f"load average before: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     for label in ("first import", "re-import (idempotent)"):
-        started = time.perf_counter()
-        summary = import_file(workspace=workspace, kind="orders", path=csv_path, via="cli")
-        seconds = time.perf_counter() - started
+        started, cpu_started = time.perf_counter(), time.process_time()
+        with BackendCpu(str(connection.settings_dict["NAME"])) as backend:
+            summary = import_file(workspace=workspace, kind="orders", path=csv_path, via="cli")
+        seconds, cpu = time.perf_counter() - started, time.process_time() - cpu_started
         counts = summary.counts()
         print(f"{label}: {seconds:.1f} s, {args.rows / seconds:,.0f} rows/s  {counts}  errors={len(summary.errors)}")
+        # The machine is shared: CPU seconds say what the import costs whatever else runs.
+        print(f"    cpu: python {cpu:.1f} s + database {backend.seconds:.1f} s = "
+              f"{(cpu + backend.seconds) / args.rows * 1e6:.0f} µs per row; load average after "
+              f"{os.getloadavg()[0]:.1f}")
         if summary.errors:
             print("first errors:", summary.errors[:5])
 
