@@ -1,4 +1,5 @@
-"""The Thai model: TF-IDF character and word n-grams, one-vs-rest logistic regression, priors.
+"""The linear model (Thai, and English with VADER's lexicon): TF-IDF character and word n-grams,
+one-vs-rest logistic regression, class priors.
 
 It is stored as one ``.npz`` file of plain arrays, loaded with ``allow_pickle=False``: no
 code runs on load and nothing depends on the scikit-learn version (scikit-learn only trains).
@@ -20,7 +21,9 @@ from samphan.sentiment.text import normalise, tokenize
 # Corpus categories, in the order of the model's columns, and the labels the API shows.
 CATEGORIES = ("neg", "neu", "pos", "q")
 LABELS = {"pos": "positive", "neu": "neutral", "neg": "negative", "q": "question"}
-FORMAT = "samphan-sentiment-linear/1"
+FORMAT = "samphan-sentiment-linear/2"
+READABLE_FORMATS = ("samphan-sentiment-linear/1", FORMAT)  # /1: Thai only, no "language" array
+LANGUAGES = ("th", "en")
 
 
 @dataclass
@@ -34,8 +37,12 @@ class ThaiSentimentModel:
     log_prior_shift: np.ndarray = field(default_factory=lambda: np.zeros(len(CATEGORIES)))
     classes: tuple[str, ...] = CATEGORIES
     meta: dict = field(default_factory=dict)
+    # "th": PyThaiNLP tokens; "en": English tokens plus VADER's four lexicon columns at the end.
+    language: str = "th"
 
     def __post_init__(self) -> None:
+        if self.language not in LANGUAGES:
+            raise ValueError(f"unknown model language {self.language!r} (expected one of {LANGUAGES})")
         # (features, classes), C-contiguous: ``x @ coef.T`` would copy the 7 MB matrix on every call.
         self._weights = np.ascontiguousarray(self.coef.T)
 
@@ -44,10 +51,18 @@ class ThaiSentimentModel:
     def features(self, texts: Sequence[str], *, normalised: bool = False,
                  tokens: Sequence[Sequence[str]] | None = None) -> sparse.csr_matrix:
         clean = list(texts) if normalised else [normalise(t) for t in texts]
-        if tokens is None:
-            tokens = [tokenize(t) for t in clean]
-        return sparse.hstack([self.char.transform(clean), self.word.transform(tokens)],
-                             format="csr", dtype=np.float32)
+        if self.language == "en":
+            from samphan.sentiment.english import english_tokens, lexicon_features
+
+            if tokens is None:
+                tokens = [english_tokens(t) for t in clean]
+            # VADER reads the raw text (capitals, "!!!"); with normalised input that is all there is.
+            blocks = [self.char.transform(clean), self.word.transform(tokens), lexicon_features(texts)]
+        else:
+            if tokens is None:
+                tokens = [tokenize(t) for t in clean]
+            blocks = [self.char.transform(clean), self.word.transform(tokens)]
+        return sparse.hstack(blocks, format="csr", dtype=np.float32)
 
     # --- prediction ----------------------------------------------------------------
 
@@ -75,6 +90,7 @@ class ThaiSentimentModel:
             "intercept": self.intercept.astype(np.float64),
             "log_prior_shift": np.asarray(self.log_prior_shift, dtype=np.float64),
             "meta": np.frombuffer(json.dumps(self.meta, ensure_ascii=False).encode(), dtype=np.uint8),
+            "language": np.frombuffer(self.language.encode(), dtype=np.uint8),
             **self.char.to_arrays("char_"),
             **self.word.to_arrays("word_"),
         }
@@ -86,8 +102,9 @@ class ThaiSentimentModel:
     def load(cls, path: Path) -> ThaiSentimentModel:
         with np.load(path, allow_pickle=False) as arrays:
             fmt = arrays["format"].tobytes().decode()
-            if fmt != FORMAT:
+            if fmt not in READABLE_FORMATS:
                 raise ValueError(f"{path}: unknown model format {fmt!r} (expected {FORMAT!r})")
+            language = arrays["language"].tobytes().decode() if "language" in arrays.files else "th"
             return cls(
                 char=CharNgrams.from_arrays(arrays, "char_"),
                 word=WordNgrams.from_arrays(arrays, "word_"),
@@ -96,6 +113,7 @@ class ThaiSentimentModel:
                 log_prior_shift=arrays["log_prior_shift"],
                 classes=tuple(arrays["classes"].tobytes().decode().split("\n")),
                 meta=json.loads(arrays["meta"].tobytes().decode()),
+                language=language,
             )
 
 

@@ -113,17 +113,20 @@ def _ovr_proba(x, coef, intercept) -> np.ndarray:
 
 
 def macro_f1(y_true: Sequence[str], y_pred: Sequence[str]) -> float:
-    return float(np.mean(list(per_class_f1(y_true, y_pred).values())))
+    present = [v for v in per_class_f1(y_true, y_pred).values() if v is not None]
+    return float(np.mean(present)) if present else 0.0
 
 
 def per_class_f1(y_true: Sequence[str], y_pred: Sequence[str],
-                 categories: Sequence[str] = CATEGORIES) -> dict[str, float]:
+                 categories: Sequence[str] = CATEGORIES) -> dict[str, float | None]:
+    """F1 per category; None for a category neither in the truth nor in the predictions
+    (an English corpus without questions), which macro-F1 then leaves out, as scikit-learn does."""
     t, p = np.asarray(y_true), np.asarray(y_pred)
-    scores = {}
+    scores: dict[str, float | None] = {}
     for c in categories:
         tp = float(np.sum((t == c) & (p == c)))
         denominator = float(np.sum(t == c) + np.sum(p == c))
-        scores[c] = 2 * tp / denominator if denominator else 0.0
+        scores[c] = 2 * tp / denominator if denominator else None
     return scores
 
 
@@ -146,7 +149,7 @@ def tune_prior_shift(p: np.ndarray, y: np.ndarray, *, rounds: int = 3) -> np.nda
     for _ in range(rounds):
         improved = False
         for k, category in enumerate(CATEGORIES):
-            if category == "neu":
+            if category == "neu" or not np.any(y == category):  # absent: nothing to tune
                 continue
             for value in grid:
                 trial = shift.copy()
@@ -178,19 +181,20 @@ class TrainingReport:
 def scores(y_true: Sequence[str], y_pred: Sequence[str]) -> dict:
     t, p = np.asarray(y_true), np.asarray(y_pred)
     per_class = per_class_f1(t, p)
-    return {"accuracy": round(float(np.mean(t == p)), 4),
-            "macro_f1": round(float(np.mean(list(per_class.values()))), 4),
-            "per_class": {LABELS[c]: round(v, 4) for c, v in per_class.items()},
+    return {"accuracy": round(float(np.mean(t == p)), 4) if len(t) else None,
+            "macro_f1": round(macro_f1(t, p), 4),
+            "per_class": {LABELS[c]: None if v is None else round(v, 4) for c, v in per_class.items()},
             "n": len(t)}
 
 
 def train(examples: Sequence[Example], *, extra: Iterable[Example] = (),
           valid: Sequence[Example] | None = None, c: float = 2.0, folds: int = 5,
           extra_weight: float = 3.0, char_ngrams: tuple[int, int] = (1, 5), min_df: int = 2,
-          seed: int = 0, progress=None) -> tuple[ThaiSentimentModel, TrainingReport]:
-    """Fit the Thai model on ``examples`` plus ``extra`` (weighted ``extra_weight``).
+          seed: int = 0, language: str = "th", progress=None) -> tuple[ThaiSentimentModel, TrainingReport]:
+    """Fit a model on ``examples`` plus ``extra`` (weighted ``extra_weight``).
 
     ``folds`` >= 2 tunes the prior shift on out-of-fold predictions; 0 or 1 keeps it at 0.
+    ``language`` "en" tokenises English and adds VADER's lexicon columns (``english.py``).
     """
     say = progress or (lambda message: None)
     started = time.monotonic()
@@ -202,10 +206,18 @@ def train(examples: Sequence[Example], *, extra: Iterable[Example] = (),
     y = np.array([e.category for e in everything])
     weight = np.concatenate([np.ones(len(examples)), np.full(len(extra), extra_weight)])
     say(f"tokenising {len(texts):,} messages")
-    tokens = [tokenize(t) for t in texts]
+    if language == "en":
+        from samphan.sentiment.english import english_tokens
+
+        tokens = [english_tokens(t) for t in texts]
+    else:
+        tokens = [tokenize(t) for t in texts]
     char = CharNgrams(*char_ngrams, min_df=min_df).fit(texts)
     word = WordNgrams(min_df=min_df).fit(tokens)
-    x = sparse.hstack([char.transform(texts), word.transform(tokens)], format="csr", dtype=np.float32)
+    # The model computes the same features at prediction time (ThaiSentimentModel.features).
+    model = ThaiSentimentModel(char=char, word=word, coef=np.zeros((len(CATEGORIES), 0), dtype=np.float32),
+                               intercept=np.zeros(len(CATEGORIES)), language=language)
+    x = model.features([e.text for e in everything], tokens=tokens)
     say(f"{char.n_features:,} character n-grams, {word.n_features:,} word n-grams")
 
     shift = np.zeros(len(CATEGORIES))
@@ -228,7 +240,7 @@ def train(examples: Sequence[Example], *, extra: Iterable[Example] = (),
     say("fitting on all the training data")
     coef, intercept = _fit_ovr(x, y, weight, c)
     model = ThaiSentimentModel(char=char, word=word, coef=coef, intercept=intercept,
-                               log_prior_shift=shift)
+                               log_prior_shift=shift, language=language)
     validation = None
     if valid:
         p = model.predict_proba([e.text for e in valid])

@@ -48,3 +48,20 @@ def test_tokenize_drops_whitespace():
     tokens = tokenize(normalise("ไปจองมาแล้ว  Mitsubishi 555"))
     assert "ไป" in tokens and "mitsubishi" in tokens and "555" in tokens
     assert all(t.strip() for t in tokens)
+
+
+@pytest.mark.parametrize(("text", "language"), [
+    # Thai with English product names, codes and loanwords stays Thai ...
+    ("สั่ง iPhone 15 Pro Max ไปแล้ว ยังไม่ได้ของเลยค่ะ", "th"),
+    ("Order #A1234 ยังไม่มาเลยค่ะ", "th"),
+    ("OK thanks ครับ", "th"),
+    ("ร้าน Starbucks สาขา Siam Paragon เปิดกี่โมง", "th"),
+    ("Samsung Galaxy S24 Ultra 256GB Titanium Gray ราคา", "th"),  # >10 % Thai letters
+    # ... English with a Thai word or name in it stays English.
+    ("Thank you so much, the som tum at the Siam branch was amazing, khob khun ka", "en"),
+    ("Great service from the staff at สยาม today, thank you very much!", "en"),
+    ("Where is my order? It was supposed to arrive yesterday", "en"),
+    ("lol 555 this is so good", "en"),
+])
+def test_detect_language_on_mixed_text(text, language):
+    assert detect_language(text) == language

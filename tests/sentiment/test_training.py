@@ -73,3 +73,41 @@ def test_labels_as_well_as_categories(tmp_path):
 def test_missing_file(tmp_path):
     with pytest.raises(ValidationFailed, match="no such file"):
         read_labelled_jsonl(tmp_path / "nope.jsonl")
+
+
+def _arrays(path):
+    with np.load(path, allow_pickle=False) as arrays:
+        return {name: arrays[name] for name in arrays.files}
+
+
+def test_training_is_deterministic(tiny_corpus, tmp_path):
+    """Same data and seed → the same artifact, array for array (only the timing in meta differs)."""
+    examples = read_labelled_jsonl(tiny_corpus / "train.jsonl")
+    paths = []
+    for run in ("a", "b"):
+        model, _ = train(examples, folds=3, seed=7)
+        paths.append(tmp_path / f"{run}.npz")
+        model.save(paths[-1])
+    first, second = (_arrays(p) for p in paths)
+    assert first.keys() == second.keys()
+    for name in first:
+        if name == "meta":
+            continue
+        assert np.array_equal(first[name], second[name]), name
+    meta = [json.loads(a["meta"].tobytes()) for a in (first, second)]
+    for m in meta:
+        m.pop("trained_at"), m.pop("seconds")
+    assert meta[0] == meta[1]
+
+
+def test_english_training_on_a_tiny_set(tmp_path):
+    rows = [("I love it, thank you!", "pos"), ("Great service, so happy", "pos"), ("Awesome app 😍", "pos"),
+            ("Terrible, never again", "neg"), ("Broken on arrival, awful", "neg"), ("Worst support ever", "neg"),
+            ("The shop opens at 10", "neu"), ("I live in Bangkok", "neu"), ("Order number 1234", "neu")] * 3
+    model, report = train([Example(t, c) for t, c in rows], folds=3, language="en")
+    assert model.language == "en" and report.out_of_fold["after_shift"]["per_class"]["question"] is None
+    path = tmp_path / "english.npz"
+    model.save(path)
+    results = classify(["so happy with it, thanks", "awful, broken again"], english_model_path=path)
+    assert [r["label"] for r in results] == ["positive", "negative"]
+    assert ThaiSentimentModel.load(path).language == "en"

@@ -12,13 +12,24 @@ from django.core.management.base import CommandError
 from samphan.core.errors import ValidationFailed
 from samphan.core.management.base import SamphanCommand
 
-MODEL_FILE = "thai.npz"
-REPORT_FILE = "training-report.json"
+# Per language: model file, training report, training and scoring files in --data.
+LAYOUT = {
+    "th": {"model": "thai.npz", "report": "training-report.json",
+           "train": "train.jsonl", "valid": "valid.jsonl"},
+    # English also learns from the dev half of the hand-written customer messages (in-domain, as
+    # extra examples); their test half is never trained on (data/english/README.md).
+    "en": {"model": "english.npz", "report": "training-report-english.json",
+           "train": "vader-train.jsonl", "valid": "vader-test.jsonl", "extra": "customer-messages-dev.jsonl"},
+}
+MODEL_FILE = LAYOUT["th"]["model"]
+REPORT_FILE = LAYOUT["th"]["report"]
 BATCH = 2000
 
 
-def default_data_dir() -> Path:
-    # The corpus lives in shared/ beside the repository (see its README.md).
+def default_data_dir(language: str = "th") -> Path:
+    if language == "en":  # committed with the code (data/english/README.md)
+        return Path(__file__).resolve().parents[2] / "data" / "english"
+    # The Thai corpus lives in shared/ beside the repository (see its README.md).
     return Path(settings.BASE_DIR).parent / "shared" / "data" / "wisesight-sentiment"
 
 
@@ -31,14 +42,19 @@ class Command(SamphanCommand):
     )
 
     def add_arguments(self, parser):
-        sub = parser.add_subparsers(dest="action", required=True, metavar="{train,classify,evaluate}")
+        sub = parser.add_subparsers(dest="action", required=True,
+                                    metavar="{train,classify,evaluate,import-vader}")
 
-        train = sub.add_parser("train", help="train the Thai model")
+        train = sub.add_parser("train", help="train the Thai (or, with --language en, the English) model")
+        train.add_argument("--language", choices=sorted(LAYOUT), default="th",
+                           help="th (default): Wisesight, thai.npz; en: VADER's rated tweets and "
+                                "reviews in samphan/sentiment/data/english, english.npz")
         train.add_argument("--data", type=Path, default=None,
                            help="folder with train.jsonl (and valid.jsonl, only scored); "
-                                "default ../shared/data/wisesight-sentiment")
+                                "default ../shared/data/wisesight-sentiment (en: vader-train.jsonl "
+                                "and vader-test.jsonl in samphan/sentiment/data/english)")
         train.add_argument("--out", type=Path, default=None,
-                           help=f"folder for {MODEL_FILE} and {REPORT_FILE} (default: the packaged "
+                           help="folder for the model and its training report (default: the packaged "
                                 "model's folder, or var/sentiment/<workspace>/ with --workspace)")
         train.add_argument("--extra", type=Path, default=None,
                            help="JSONL of extra labelled examples (corrections), weighted --extra-weight")
@@ -57,10 +73,18 @@ class Command(SamphanCommand):
         evaluate = sub.add_parser("evaluate", help="score the model on a labelled JSONL file")
         evaluate.add_argument("file", type=Path, help='lines like {"texts": "…", "category": "pos|neu|neg|q"}')
         evaluate.add_argument("--model", type=Path, default=None, help="a Thai model file (.npz)")
+        evaluate.add_argument("--english-model", type=Path, default=None, dest="english_model",
+                              help="an English model file (.npz)")
         evaluate.add_argument("--json", action="store_true", help="print JSON")
 
+        vader = sub.add_parser("import-vader", help="turn VADER's rated tweets and Amazon snippets "
+                                                    "(hutto_ICWSM_2014 folder) into vader-train/test.jsonl")
+        vader.add_argument("folder", type=Path, help="the unpacked hutto_ICWSM_2014 folder")
+        vader.add_argument("--out", type=Path, default=None,
+                           help="output folder (default samphan/sentiment/data/english)")
+
     def handle(self, *args, **opts):
-        getattr(self, f"_{opts['action']}")(opts)
+        getattr(self, f"_{opts['action'].replace('-', '_')}")(opts)
 
     # --- train ---------------------------------------------------------------------
 
@@ -70,13 +94,16 @@ class Command(SamphanCommand):
 
         if opts["with_corrections"] and not opts["workspace"]:
             raise CommandError("--with-corrections needs --workspace", returncode=2)
-        data = opts["data"] or default_data_dir()
+        language = opts["language"]
+        layout = LAYOUT[language]
+        data = opts["data"] or default_data_dir(language)
         if not data.is_dir():
-            raise ValidationFailed(f"{data}: no such folder (give --data DIR with train.jsonl)")
-        examples = read_labelled_jsonl(data / "train.jsonl")
-        valid_path = data / "valid.jsonl"
+            raise ValidationFailed(f"{data}: no such folder (give --data DIR with {layout['train']})")
+        examples = read_labelled_jsonl(data / layout["train"])
+        valid_path = data / layout["valid"]
         valid = read_labelled_jsonl(valid_path) if valid_path.exists() else None
-        extra = read_labelled_jsonl(opts["extra"]) if opts["extra"] else []
+        extra_path = opts["extra"] or (data / layout["extra"] if "extra" in layout else None)
+        extra = read_labelled_jsonl(extra_path) if extra_path else []
         workspace = self.workspace_arg(opts["workspace"]) if opts["workspace"] else None
         if opts["with_corrections"]:
             from samphan.sentiment.corrections import correction_examples
@@ -87,16 +114,18 @@ class Command(SamphanCommand):
         out = opts["out"] or (Path(settings.VAR_DIR) / "sentiment" / workspace.slug if workspace
                               else DEFAULT_MODEL.parent)
         model, report = train(examples, extra=extra, valid=valid, c=opts["c"], folds=opts["folds"],
-                              extra_weight=opts["extra_weight"],
+                              extra_weight=opts["extra_weight"], language=language,
                               progress=lambda message: self.stderr.write(message))
         out.mkdir(parents=True, exist_ok=True)
-        model.save(out / MODEL_FILE)
-        data_report = {**report.as_json(), "data": str(data), "model": str(out / MODEL_FILE)}
-        (out / REPORT_FILE).write_text(json.dumps(data_report, indent=2, ensure_ascii=False) + "\n")
+        model_path = out / layout["model"]
+        model.save(model_path)
+        data_report = {**report.as_json(), "language": language, "data": _shown(data),
+                       "model": _shown(model_path)}
+        (out / layout["report"]).write_text(json.dumps(data_report, indent=2, ensure_ascii=False) + "\n")
         if opts["json"]:
             self.print_json(data_report)
             return
-        self.stdout.write(f"model: {out / MODEL_FILE} ({(out / MODEL_FILE).stat().st_size / 1e6:.1f} MB), "
+        self.stdout.write(f"model: {model_path} ({model_path.stat().st_size / 1e6:.1f} MB), "
                           f"{report.n_train:,} examples + {report.n_extra:,} extra, {report.seconds:.0f} s")
         if report.out_of_fold:
             s = report.out_of_fold["after_shift"]
@@ -136,11 +165,34 @@ class Command(SamphanCommand):
 
         if opts["model"] and not opts["model"].is_file():
             raise ValidationFailed(f"{opts['model']}: no such model file")
-        report = evaluate(opts["file"], model_path=opts["model"])
+        if opts["english_model"] and not opts["english_model"].is_file():
+            raise ValidationFailed(f"{opts['english_model']}: no such model file")
+        report = evaluate(opts["file"], model_path=opts["model"], english_model_path=opts["english_model"])
         if opts["json"]:
             self.print_json(report)
             return
         self.stdout.write(f"{opts['file']}: {report['n']:,} messages, accuracy {report['accuracy']:.4f}, "
                           f"macro-F1 {report['macro_f1']:.4f}, {report['messages_per_second']:,} messages/s")
         for label, f1 in report["per_class"].items():
-            self.stdout.write(f"  F1 {label:<9} {f1:.4f}")
+            self.stdout.write(f"  F1 {label:<9} " + ("-" if f1 is None else f"{f1:.4f}"))
+
+    # --- import-vader --------------------------------------------------------------
+
+    def _import_vader(self, opts):
+        from samphan.sentiment.vader_corpus import convert, write
+
+        paths = write(convert(opts["folder"]), opts["out"] or default_data_dir("en"))
+        for name, path in paths.items():
+            lines = path.read_text(encoding="utf-8").count("\n")
+            self.stdout.write(f"{name}: {path} ({lines:,} messages)")
+
+
+def _shown(path: Path) -> str:
+    """A path relative to the repository (or "../" its parent) when it is under it: reports are committed."""
+    root = Path(settings.BASE_DIR).resolve()
+    for base, prefix in ((root, ""), (root.parent, "../")):
+        try:
+            return prefix + str(path.resolve().relative_to(base))
+        except ValueError:
+            continue
+    return str(path)
