@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from samphan.web import views, views_analytics, views_customers, views_segments
+from samphan.web import views, views_analytics, views_customers, views_listening, views_segments
 
 app_name = "web"
 
@@ -48,6 +48,27 @@ urlpatterns = [
     path("w/<slug:slug>/analytics/", views_analytics.analytics, name="analytics"),
     path("w/<slug:slug>/analytics/recompute/", views_analytics.analytics_recompute, name="analytics_recompute"),
     path("w/<slug:slug>/analytics/jobs/<int:job_id>/", views_analytics.analytics_job, name="analytics_job"),
+    # Listening: dashboard, mentions worst first, topics / sources / uploads.
+    path("w/<slug:slug>/listening/", views_listening.listening, name="listening"),
+    path("w/<slug:slug>/listening/mentions/", views_listening.listening_mentions, name="listening_mentions"),
+    path("w/<slug:slug>/listening/mentions/<int:mention_id>/label/", views_listening.listening_mention_label,
+         name="listening_mention_label"),
+    path("w/<slug:slug>/listening/mentions/<int:mention_id>/status/", views_listening.listening_mention_status,
+         name="listening_mention_status"),
+    path("w/<slug:slug>/listening/mentions/<int:mention_id>/conversation/",
+         views_listening.listening_mention_conversation, name="listening_mention_conversation"),
+    path("w/<slug:slug>/listening/alerts/<int:alert_id>/ack/", views_listening.listening_alert_ack,
+         name="listening_alert_ack"),
+    path("w/<slug:slug>/listening/setup/", views_listening.listening_setup, name="listening_setup"),
+    path("w/<slug:slug>/listening/topics/", views_listening.listening_topic_save, name="listening_topic_save"),
+    path("w/<slug:slug>/listening/topics/<int:topic_id>/", views_listening.listening_topic_toggle,
+         name="listening_topic_toggle"),
+    path("w/<slug:slug>/listening/sources/", views_listening.listening_source_save, name="listening_source_save"),
+    path("w/<slug:slug>/listening/sources/<int:source_id>/", views_listening.listening_source_action,
+         name="listening_source_action"),
+    path("w/<slug:slug>/listening/upload/", views_listening.listening_upload, name="listening_upload"),
+    path("w/<slug:slug>/listening/upload/<int:job_id>/", views_listening.listening_upload_job,
+         name="listening_upload_job"),
     path("w/<slug:slug>/import/", include("samphan.imports.urls")),
     path("w/<slug:slug>/audit/", views.audit_log, name="audit"),
     path("w/<slug:slug>/area/<str:area>/", views.area, name="area"),

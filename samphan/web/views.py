@@ -100,6 +100,8 @@ def _switch_target(membership, section: str):
     slug = membership.workspace.slug
     if section == "customers" and role_can(membership.role, "customers.view"):
         return redirect("web:customers", slug=slug)
+    if section == "listening" and role_can(membership.role, "listening.view"):
+        return redirect("web:listening", slug=slug)
     if section == "audit" and role_can(membership.role, "audit.view"):
         return redirect("web:audit", slug=slug)
     if section in AREA_DESCRIPTIONS:
