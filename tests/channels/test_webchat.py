@@ -253,9 +253,13 @@ def test_bad_payloads_are_clear_4xx(webchat_account, body, status, code, field):
     assert WebchatMessage.objects.count() == 0 and WebhookEvent.objects.count() == 0
 
 
-def test_other_bad_requests(webchat_account):
+def test_other_bad_requests(webchat_account, settings):
     client = widget_client()
     assert post(client, webchat_account, "messages", b"{" + b" " * 20000 + b"}").status_code == 413
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000  # Django's own limit, below ours: still a JSON 413
+    too_big = post(client, webchat_account, "messages", {"client_id": "c1", "text": "ก" * 1500})
+    assert too_big.status_code == 413 and too_big.json()["code"] == "too_large"
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 2621440
     response = client.put(f"/webchat/{webchat_account.uuid}/messages", data="{}", content_type="application/json",
                           secure=True, headers={"Origin": SHOP})
     assert response.status_code == 405 and response["Allow"] == "GET, POST"

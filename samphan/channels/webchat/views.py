@@ -24,7 +24,8 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.staticfiles import finders
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.core.exceptions import RequestDataTooBig
+from django.http import HttpRequest, HttpResponse, JsonResponse, UnreadablePostError
 from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
@@ -101,7 +102,12 @@ def _json_body(request: HttpRequest) -> dict[str, Any] | JsonResponse:
         length = 0
     if length > MAX_BODY:
         return _error(413, "too_large", f"the body is larger than {MAX_BODY} bytes")
-    raw = request.body
+    try:
+        raw = request.body
+    except RequestDataTooBig:
+        return _error(413, "too_large", f"the body is larger than {MAX_BODY} bytes")
+    except UnreadablePostError:
+        return _error(400, "bad_request", "the body could not be read")
     if len(raw) > MAX_BODY:
         return _error(413, "too_large", f"the body is larger than {MAX_BODY} bytes")
     try:
@@ -214,7 +220,8 @@ def messages(request: HttpRequest, account: ChannelAccount) -> HttpResponse:
     visitor = visitor_from_request(request, account) or new_visitor_id()
     if wait := _wait_seconds(request, "visitor", _rate("SAMPHAN_WEBCHAT_RATE_VISITOR"), visitor):
         return _throttled(wait)
-    page = data.get("page") if isinstance(data.get("page"), str) else ""
+    page = data.get("page")
+    page = page if isinstance(page, str) else ""
     line, created = services.webchat_message_receive(
         account=account, visitor_id=visitor, client_id=client_id, text=text,
         language=_language(data.get("lang")) if data.get("lang") else "", page_url=page)
