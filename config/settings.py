@@ -209,6 +209,9 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE = {
     # SLA targets missed while nobody acted (samphan/sla/clock.py::sla_sweep).
     "sla-sweep": {"task": "sla.sweep", "schedule": float(os.environ.get("SAMPHAN_SLA_SWEEP_SECONDS", "60"))},
+    # Pull channels (IMAP mailboxes): queue a poll for each whose poll_interval has passed.
+    "channels-poll-due": {"task": "channels.poll_due",
+                          "schedule": float(os.environ.get("SAMPHAN_POLL_TICK_SECONDS", "15"))},
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 

@@ -12,7 +12,8 @@ import sys
 MAIN_COMMANDS = [
     ("demo", "set up the embedded demo (migrate, demo data, web server and worker)"),
     ("serve", "run the web server (--host, --port, --workers)"),
-    ("worker", "run the background worker (Celery)"),
+    ("worker", "run the background worker (Celery), with the periodic tasks when --beat"),
+    ("beat", "run the periodic tasks (e-mail polling) beside workers on a server broker"),
     ("migrate", "create or upgrade the database schema"),
     ("workspaces", "create and list workspaces"),
     ("users", "create users and give them a role in a workspace"),
@@ -20,7 +21,7 @@ MAIN_COMMANDS = [
     ("demo-data", "generate realistic Thai and English demo data"),
     ("import", "import customers or orders from CSV/XLSX"),
     ("analytics", "RFM, lifecycle stages, CLV, the 80/20 report, recompute"),
-    ("channels", "connect LINE OA and Facebook pages"),
+    ("channels", "connect LINE OA, Facebook pages, e-mail and SMS; poll mailboxes"),
     ("inbox", "list conversations"),
     ("sla", "flag missed SLA targets now, recompute due times"),
     ("sentiment", "train, classify and evaluate the sentiment model"),

@@ -11,7 +11,7 @@ from ninja import Router, Schema
 from samphan.channels import services
 from samphan.channels.adapters import adapter_class, adapter_paths
 from samphan.channels.crypto import SecretsUnavailable, mask
-from samphan.channels.models import ChannelAccount, OutboundMessage, WebhookEvent
+from samphan.channels.models import ChannelAccount, ChannelPollState, OutboundMessage, WebhookEvent
 from samphan.core.api import caller
 from samphan.core.scoping import get_scoped_or_404
 
@@ -26,8 +26,9 @@ class AccountOut(Schema):
     is_active: bool
     config: dict
     secrets: dict[str, str]  # masked: "••••abcd"
-    webhook_url: str
+    webhook_url: str | None  # None for pull channels (e-mail): nothing calls them
     embed_snippet: str  # web chat: the script tag a site pastes; "" for other providers
+    poll: dict | None = None  # pull channels: last_polled_at, last_success_at, last_error, last_fetched
     created_at: datetime
 
 
@@ -49,8 +50,10 @@ class ProviderOut(Schema):
     provider: str
     label: str
     secret_fields: list[str]
+    required_secrets: list[str]
     config_fields: list[str]
     embeddable: bool  # accounts get an embed snippet (web chat)
+    polls: bool  # a pull channel (e-mail): polled by the worker, no webhook URL
 
 
 class WebhookEventOut(Schema):
@@ -79,6 +82,9 @@ class OutboundOut(Schema):
     next_attempt_at: datetime | None
     sent_at: datetime | None
     failed_at: datetime | None
+    delivery_report: str  # the provider's delivery report (SMS): delivered / failed / its own status
+    delivery_report_detail: str
+    delivery_report_at: datetime | None
 
 
 def _account_out(account: ChannelAccount) -> dict[str, Any]:
@@ -86,9 +92,16 @@ def _account_out(account: ChannelAccount) -> dict[str, Any]:
         secrets = {k: mask(str(v)) for k, v in account.secrets.items()}
     except SecretsUnavailable:
         secrets = {"error": "cannot be decrypted with the configured key"}
+    url = services.account_webhook_url(account)
+    poll = None
+    if url is None:
+        state = ChannelPollState.objects.filter(channel_account=account).first()
+        poll = {"last_polled_at": state.last_polled_at if state else None,
+                "last_success_at": state.last_success_at if state else None,
+                "last_error": state.last_error if state else "", "last_fetched": state.last_fetched if state else 0}
     return {"id": account.pk, "uuid": account.uuid, "provider": account.provider, "name": account.name,
             "is_active": account.is_active, "config": account.config, "secrets": secrets,
-            "webhook_url": services.webhook_url(account), "embed_snippet": services.embed_snippet(account),
+            "webhook_url": url, "embed_snippet": services.embed_snippet(account), "poll": poll,
             "created_at": account.created_at}
 
 
@@ -105,9 +118,9 @@ def providers(request):
     out = []
     for name in sorted(adapter_paths()):
         cls = adapter_class(name)
-        out.append({"provider": name, "label": cls.label or name, "secret_fields": list(cls.secret_fields),
-                    "config_fields": list(cls.config_fields),
-                    "embeddable": cls.embeddable})
+        out.append({"provider": name, "label": str(cls.label or name), "secret_fields": list(cls.secret_fields),
+                    "required_secrets": list(cls.required_secrets), "config_fields": list(cls.config_fields),
+                    "embeddable": cls.embeddable, "polls": cls.polls})
     return out
 
 

@@ -12,3 +12,7 @@ class ChannelsConfig(AppConfig):
         from samphan.channels.webchat import cors
 
         cors.connect()  # which origins may call a web-chat account's widget endpoints
+        from samphan.channels.outbound import outbound_apply_delivery_reports
+        from samphan.channels.services import register_inbound_consumer
+
+        register_inbound_consumer(outbound_apply_delivery_reports)

@@ -88,6 +88,26 @@ class WebhookEvent(WorkspaceScopedModel):
         return f"webhook #{self.pk} {self.status}"
 
 
+class ChannelPollState(WorkspaceScopedModel):
+    """Where a pull channel (an IMAP mailbox) resumes: its cursor, and how the last poll went.
+
+    The cursor (e-mail: UIDVALIDITY and the last UID fetched) is written in the
+    same transaction as the events the poll stored, so a poll interrupted
+    before that commit fetches the same mail again — and the dedupe key
+    (Message-ID) keeps it from becoming a second message.
+    """
+
+    channel_account = models.OneToOneField(ChannelAccount, on_delete=models.CASCADE, related_name="poll_state")
+    cursor = models.JSONField(default=dict, blank=True)
+    last_polled_at = models.DateTimeField(null=True, blank=True)
+    last_success_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True, default="")
+    last_fetched = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"poll state of channel #{self.channel_account_id}"
+
+
 class ChannelContact(WorkspaceScopedModel):
     """A person as one channel account knows them (LINE user id, Facebook PSID), and whether they follow.
 
@@ -142,12 +162,19 @@ class OutboundMessage(WorkspaceScopedModel):
     sent_at = models.DateTimeField(null=True, blank=True)
     delivered_at = models.DateTimeField(null=True, blank=True)
     failed_at = models.DateTimeField(null=True, blank=True)
+    # What the provider reported afterwards (an SMS delivery report): delivered / failed / its own word.
+    delivery_report = models.CharField(max_length=16, blank=True, default="")
+    delivery_report_detail = models.CharField(max_length=500, blank=True, default="")
+    delivery_report_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         indexes = [
             models.Index(fields=["workspace", "status", "-created_at"]),
             models.Index(fields=["status", "sending_started_at"], condition=Q(status="sending"),
                          name="channels_outbound_sending"),
+            # An e-mail reply's In-Reply-To names our Message-ID; a delivery report names the provider's id.
+            models.Index(fields=["channel_account", "provider_message_id"], condition=~Q(provider_message_id=""),
+                         name="channels_outbound_provider_id"),
         ]
 
     def __str__(self) -> str:

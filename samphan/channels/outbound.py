@@ -92,7 +92,8 @@ def outbound_attempt(outbound_id: int) -> Attempt:
         adapter = get_adapter(account)
         payload = OutboundPayload(to=row.to, text=row.payload.get("text", ""),
                                   attachments=row.payload.get("attachments", []),
-                                  reply_token=reply_token, comment_id=row.payload.get("comment_id", ""))
+                                  reply_token=reply_token, comment_id=row.payload.get("comment_id", ""),
+                                  context=row.payload.get("context") or {})
         result = adapter.send(payload, idempotency_key=row.idempotency_key)
     except TransientSendError as exc:
         if exc.ambiguous and not getattr(adapter, "dedupes_retries", False):
@@ -147,3 +148,23 @@ def outbound_sweep() -> dict[str, int]:
                 last_error="interrupted while sending; delivery unknown, not retried to avoid a duplicate")
         stale += 1
     return {"requeued": len(due), "stale": stale}
+
+
+def outbound_apply_delivery_reports(account: ChannelAccount, events: list) -> int:
+    """An inbound consumer: delivery reports ("delivery" events) update the outbound message they name.
+
+    Matched by the provider's message id on this channel account; a report
+    older than the one already applied changes nothing (reports can arrive out
+    of order or twice). A report for a message we did not send (one sent from
+    the provider's dashboard) is kept in the webhook log only.
+    """
+    applied = 0
+    for event in sorted((e for e in events if e.kind == "delivery" and e.external_id), key=lambda e: e.occurred_at):
+        status = str(event.meta.get("status") or "")[:16]
+        detail = " ".join(str(event.meta.get(k) or "") for k in ("provider_status", "error")).strip()[:500]
+        applied += (OutboundMessage.objects
+                    .filter(channel_account=account, provider_message_id=event.external_id)
+                    .exclude(delivery_report_at__gt=event.occurred_at)
+                    .update(delivery_report=status, delivery_report_detail=detail,
+                            delivery_report_at=event.occurred_at))
+    return applied

@@ -26,7 +26,7 @@ from django.db import OperationalError, connection, transaction
 from django.utils import timezone
 
 from samphan.channels.adapters import get_adapter
-from samphan.channels.adapters.base import InboundEvent, MalformedPayload
+from samphan.channels.adapters.base import WEBHOOK_EVENT_REF, InboundEvent, MalformedPayload
 from samphan.channels.models import ChannelAccount, WebhookEvent
 from samphan.channels.services import INBOUND_CONSUMERS
 from samphan.core.errors import SamphanError
@@ -113,6 +113,9 @@ def _process_account(account: ChannelAccount, events: list[WebhookEvent], now, r
             continue
         for item in items:
             item.webhook_event_id = event.pk
+            for attachment in item.attachments:
+                if WEBHOOK_EVENT_REF in attachment.ref:
+                    attachment.ref = attachment.ref.replace(WEBHOOK_EVENT_REF, str(event.pk))
         event.event_count = len(items)
         result.events += len(items)
         parsed.append((event, items))

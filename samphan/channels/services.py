@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import uuid
@@ -35,7 +34,16 @@ def webhook_path(account: ChannelAccount) -> str:
 
 
 def webhook_url(account: ChannelAccount) -> str:
-    return public_base_url() + webhook_path(account)
+    from samphan.channels.adapters import get_adapter
+
+    return public_base_url() + webhook_path(account) + get_adapter(account).webhook_query()
+
+
+def account_webhook_url(account: ChannelAccount) -> str | None:
+    """The URL to give the provider, or None for pull channels (an IMAP mailbox has no webhook)."""
+    from samphan.channels.adapters import adapter_class
+
+    return None if adapter_class(account.provider).polls else webhook_url(account)
 
 
 def embed_snippet(account: ChannelAccount) -> str:
@@ -55,6 +63,8 @@ def channel_account_create(*, workspace: Any, provider: str, name: str, secrets:
     unknown = set(secrets) - set(cls.secret_fields)
     if unknown:
         raise ValidationFailed(f"unknown secrets for {provider}: {', '.join(sorted(unknown))}")
+    secrets = {k: v for k, v in secrets.items() if v not in (None, "")}
+    cls.prepare_settings(secrets=secrets, config=config)
     problems = cls.validate_settings(secrets=secrets, config=config)
     if problems:
         raise ValidationFailed("; ".join(problems), details=problems)
@@ -121,17 +131,16 @@ def webhook_store(*, account: ChannelAccount, body: bytes, headers: Mapping[str,
                   adapter: Any = None) -> WebhookEvent:
     """Keep a verified webhook body and queue it for processing once the row is committed.
 
-    A body that is not even JSON is kept too, already failed with its reason, so
-    an admin sees it (and can retry it after a fix) — never a 500, never dropped.
+    A body the adapter cannot even read (not JSON, for most providers) is kept
+    too, already failed with its reason, so an admin sees it (and can retry it
+    after a fix) — never a 500, never dropped.
     """
     from samphan.channels.adapters import get_adapter
 
     adapter = adapter or get_adapter(account)
     status, reason = WebhookEvent.Status.RECEIVED, ""
-    try:
-        json.loads(body)
-    except (UnicodeDecodeError, ValueError) as exc:
-        status, reason = WebhookEvent.Status.FAILED, f"the body is not JSON: {' '.join(str(exc).split())[:200]}"
+    if problem := adapter.precheck(body):
+        status, reason = WebhookEvent.Status.FAILED, problem
     # One INSERT, committed on its own (autocommit): the event is durable before the 200.
     event = WebhookEvent.objects.create(
         workspace_id=account.workspace_id, channel_account_id=account.pk, body=body,
@@ -145,19 +154,76 @@ def webhook_store(*, account: ChannelAccount, body: bytes, headers: Mapping[str,
     return event
 
 
+POLL_LOCK_TTL = 300  # seconds: a poll that died frees its account after this
+
+
+def poll_lock_key(account_id: int) -> str:
+    return f"samphan:channels:poll:{account_id}"
+
+
 def channel_poll(*, account: ChannelAccount) -> list[WebhookEvent]:
     """Pull channels (an IMAP mailbox): what the adapter fetched goes through the webhook pipeline.
 
-    The adapter's poll() returns raw bodies it has already authenticated (it
-    logged in to fetch them); each is stored like a verified webhook and
-    processed by the same worker path, with the same dedupe keys.
+    The adapter's poll(cursor) returns raw bodies it has already authenticated
+    (it logged in to fetch them) and where to resume; each body is stored like
+    a verified webhook and processed by the same worker path, with the same
+    dedupe keys. The bodies and the new cursor are committed together, so a
+    poll that dies half-way fetches the same mail next time (and the dedupe key
+    keeps it one message). One poll per account at a time (a cache lock, not a
+    database lock: the IMAP round trips must not hold SQLite's write lock).
+    A failure (login refused, server down) is recorded on the poll state and
+    raised as a ValidationFailed with the reason.
     """
+    from django.core.cache import cache
+    from django.utils import timezone
+
     from samphan.channels.adapters import get_adapter
+    from samphan.channels.adapters.base import SendError
+    from samphan.channels.models import ChannelPollState
 
     adapter = get_adapter(account)
     if not adapter.polls:
         raise ValidationFailed(f"{account.provider} channels are not polled; they call their webhook")
-    return [webhook_store(account=account, body=body, headers={}, adapter=adapter) for body in adapter.poll()]
+    lock = poll_lock_key(account.pk)
+    if not cache.add(lock, 1, POLL_LOCK_TTL):
+        logger.info("channel %s is being polled already; skipped", account.pk)
+        return []
+    try:
+        state, _ = ChannelPollState.objects.get_or_create(channel_account=account,
+                                                          defaults={"workspace_id": account.workspace_id})
+        started = timezone.now()
+        try:
+            batch = adapter.poll(dict(state.cursor))
+        except SendError as exc:
+            ChannelPollState.objects.filter(pk=state.pk).update(last_polled_at=started, last_error=exc.reason[:2000])
+            logger.warning("polling channel %s failed: %s", account.pk, exc.reason)
+            raise ValidationFailed(f"polling {account.name} failed: {exc.reason}") from None
+        with transaction.atomic():
+            events = [webhook_store(account=account, body=body, headers={}, adapter=adapter) for body in batch.bodies]
+            ChannelPollState.objects.filter(pk=state.pk).update(
+                cursor=batch.cursor, last_polled_at=started, last_success_at=timezone.now(), last_error="",
+                last_fetched=len(events))
+        return events
+    finally:
+        cache.delete(lock)
+
+
+def channel_poll_due(*, now: Any = None) -> list[int]:
+    """Active pull-channel accounts whose poll interval has passed since their last poll (for beat)."""
+    from django.utils import timezone
+
+    from samphan.channels.adapters import adapter_class, adapter_paths
+
+    now = now or timezone.now()
+    providers = [p for p in adapter_paths() if adapter_class(p).polls]
+    due = []
+    for account in (ChannelAccount.objects.filter(is_active=True, provider__in=providers)
+                    .select_related("poll_state")):
+        state = getattr(account, "poll_state", None)
+        interval = adapter_class(account.provider).poll_interval(account.config or {})
+        if state is None or state.last_polled_at is None or (now - state.last_polled_at).total_seconds() >= interval:
+            due.append(account.pk)
+    return due
 
 
 KICK_TTL = 30  # seconds: a slot whose task died frees itself
@@ -259,7 +325,8 @@ def outbound_enqueue(*, account: ChannelAccount, to: str, payload: OutboundPaylo
     back, nothing is sent.
     """
     data = payload if isinstance(payload, dict) else {"text": payload.text, "attachments": payload.attachments,
-                                                         "comment_id": payload.comment_id}
+                                                         "comment_id": payload.comment_id,
+                                                         "context": payload.context}
     key = idempotency_key or uuid.uuid4().hex
     existing = OutboundMessage.objects.filter(idempotency_key=key).first()
     if existing is not None:

@@ -69,12 +69,29 @@ def send_outbound(outbound_id: int) -> str:
 
 @shared_task(name="channels.poll_account")
 def poll_account(account_id: int) -> int:
-    """Fetch new inbound messages of a pull channel (e-mail); schedule it with beat or cron."""
+    """Fetch new inbound messages of a pull channel (e-mail). A failure is recorded on its poll state."""
     from samphan.channels.models import ChannelAccount
     from samphan.channels.services import channel_poll
+    from samphan.core.errors import ValidationFailed
 
     account = ChannelAccount.objects.filter(pk=account_id, is_active=True).first()
-    return len(channel_poll(account=account)) if account is not None else 0
+    if account is None:
+        return 0
+    try:
+        return len(channel_poll(account=account))
+    except ValidationFailed:
+        return 0  # already recorded on the account's poll state and logged; the next tick tries again
+
+
+@shared_task(name="channels.poll_due")
+def poll_due() -> list[int]:
+    """Beat's tick (CELERY_BEAT_SCHEDULE): queue a poll for every pull channel whose interval has passed."""
+    from samphan.channels.services import channel_poll_due
+
+    due = channel_poll_due()
+    for account_id in due:
+        poll_account.delay(account_id)
+    return due
 
 
 @shared_task(name="channels.sweep")

@@ -79,6 +79,8 @@ class Delivery(Schema):
     method: str
     provider_message_id: str
     sent_at: datetime | None
+    report: str = ""  # the provider's delivery report, where it sends one (SMS): delivered / failed
+    report_at: datetime | None = None
 
 
 class MessageOut(Schema):

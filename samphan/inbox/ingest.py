@@ -25,7 +25,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from samphan.channels.adapters.base import InboundEvent
-from samphan.channels.models import ChannelContact
+from samphan.channels.models import ChannelContact, OutboundMessage
 from samphan.core.errors import Conflict
 from samphan.customers.identity import normalise_identity
 from samphan.customers.models import Identity
@@ -65,12 +65,13 @@ def _chunks(values: list[Any]) -> list[list[Any]]:
 # --- customers ------------------------------------------------------------------------
 
 
-def resolve_customers(*, workspace_id: int, senders: dict[tuple[str, str], str]) -> dict[tuple[str, str], int]:
+def resolve_customers(*, workspace_id: int, senders: dict[tuple[str, str], str],
+                      created: list[int] | None = None) -> dict[tuple[str, str], int]:
     """(identity kind, raw value) → customer id, creating customers for unknown identities.
 
     Known identities are read in one query per kind; unknown ones go through
     customer_resolve_or_create (which normalises, creates the customer and its
-    identity, and writes the audit entry).
+    identity, and writes the audit entry). Ids of customers created are added to `created`.
     """
     normalised: dict[tuple[str, str], tuple[str, str]] = {}
     for kind, value in senders:
@@ -90,6 +91,8 @@ def resolve_customers(*, workspace_id: int, senders: dict[tuple[str, str], str])
         if norm not in found:
             found[norm] = _create_customer(workspace_id=workspace_id, kind=norm[0], value=norm[1],
                                            display_name=senders[key])
+            if created is not None:
+                created.append(found[norm])
         result[key] = found[norm]
     return result
 
@@ -204,11 +207,20 @@ def ingest_inbound(account: Any, events: list[InboundEvent]) -> dict[str, int]:
     for event in messages + follows:
         key = (event.sender.kind, event.sender.value)
         senders[key] = senders.get(key) or event.sender.display_name
-    customers = resolve_customers(workspace_id=workspace_id, senders=senders)
+    created: list[int] = []
+    customers = resolve_customers(workspace_id=workspace_id, senders=senders, created=created)
+    if created:
+        # Weak matches (another form of the same e-mail address, a similar name) become duplicate
+        # candidates for a person to decide — never a merge here.
+        from samphan.customers.tasks import duplicates_scan_soon
+
+        since = min(created)
+        transaction.on_commit(lambda: duplicates_scan_soon(workspace_id=workspace_id, since_id=since))
 
     if follows:
         _apply_follows(account, follows, customers)
     if messages:
+        _thread_by_references(account, messages)
         _append_messages(account, messages, customers)
     return {"messages": len(messages), "follows": len(follows), "identities": identified}
 
@@ -227,6 +239,34 @@ def _apply_identities(account: Any, events: list[InboundEvent]) -> int:
                                     kind=kind, raw=raw, via="worker")
             count += 1
     return count
+
+
+def _thread_by_references(account: Any, messages: list[InboundEvent]) -> None:
+    """E-mail threading: a message answering a known one (In-Reply-To / References) joins its thread.
+
+    Known means: an inbound message of this channel account with that dedupe key
+    (an e-mail's Message-ID), or an outbound one whose provider id it is (the
+    Message-ID of our reply). Two queries per batch, by indexed keys, and none
+    for channels that send no references. Messages of the same batch answering
+    each other are threaded in time order.
+    """
+    if not any(event.references for event in messages):
+        return
+    wanted = list({ref for event in messages for ref in event.references})
+    known: dict[str, str] = {}
+    for chunk in _chunks(wanted):
+        known.update(Message.objects.filter(channel_account=account, dedupe_key__in=chunk)
+                     .values_list("dedupe_key", "conversation__thread_key"))
+        for provider_id, thread_key in (OutboundMessage.objects
+                                        .filter(channel_account=account, provider_message_id__in=chunk)
+                                        .exclude(inbox_message=None)
+                                        .values_list("provider_message_id", "inbox_message__conversation__thread_key")):
+            known.setdefault(provider_id, thread_key)
+    for event in sorted(messages, key=lambda e: e.occurred_at):
+        thread = next((known[ref] for ref in event.references if ref in known), None)
+        if thread:
+            event.thread_key = thread
+        known.setdefault(event.dedupe_key, event.thread_key or event.sender.value)
 
 
 def _apply_follows(account: Any, follows: list[InboundEvent], customers: dict[tuple[str, str], int]) -> None:

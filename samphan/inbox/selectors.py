@@ -174,7 +174,8 @@ def delivery_of(message: Message) -> dict[str, Any] | None:
     if out is None:
         return None
     return {"status": out.status, "attempts": out.attempts, "error": out.last_error, "method": out.method,
-            "provider_message_id": out.provider_message_id, "sent_at": out.sent_at}
+            "provider_message_id": out.provider_message_id, "sent_at": out.sent_at,
+            "report": out.delivery_report, "report_at": out.delivery_report_at}
 
 
 def canned_replies(*, workspace: Any) -> Any:

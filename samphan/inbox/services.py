@@ -180,12 +180,17 @@ def conversation_reply(*, conversation: Conversation, actor: Any, text: str = ""
              .order_by("-created_at", "-id").values_list("pk", "reply_token").first())
     if fresh and Message.objects.filter(pk=fresh[0], reply_token=fresh[1]).update(reply_token=""):
         reply_token = fresh[1]
-    reply_to = (Message.objects.filter(conversation=conversation, direction=Message.Direction.IN)
-                .exclude(reply_to="").order_by("-created_at", "-id").values_list("reply_to", flat=True).first()) or ""
+    # What the reply answers: a Facebook comment to reply under; an e-mail's Message-ID, References
+    # and Subject (the adapter's "reply_context"), so the reply threads in the customer's mail client.
+    reply_to, answered_meta = (Message.objects.filter(conversation=conversation, direction=Message.Direction.IN)
+                               .exclude(reply_to="").order_by("-created_at", "-id")
+                               .values_list("reply_to", "meta").first()) or ("", {})
+    payload: dict[str, Any] = {"text": text, "comment_id": reply_to}
+    if isinstance(answered_meta, dict) and isinstance(answered_meta.get("reply_context"), dict):
+        payload["context"] = answered_meta["reply_context"]
 
     outbound, _ = outbound_enqueue(account=conversation.channel_account, to=conversation.contact_id,
-                                   payload={"text": text, "comment_id": reply_to}, idempotency_key=key,
-                                   reply_token=reply_token)
+                                   payload=payload, idempotency_key=key, reply_token=reply_token)
     message = Message.objects.create(
         workspace_id=conversation.workspace_id, conversation=conversation,
         channel_account_id=conversation.channel_account_id, direction=Message.Direction.OUT, kind="text",

@@ -68,3 +68,37 @@ def webchat_account(workspace):
                                   secrets={}, config={"allowed_origins": ["https://shop.example"],
                                                       "title_th": "แชทกับบ้านสวน", "title_en": "Chat with Baan Suan",
                                                       "color": "#7c2d12"})
+
+
+# --- e-mail: real IMAP (pymap) and SMTP (aiosmtpd) servers on 127.0.0.1 -------------------
+
+
+@pytest.fixture(scope="session")
+def imap_server(tmp_path_factory):
+    from tests.channels.mailservers import start_imap
+
+    server = start_imap(tmp_path_factory.mktemp("imap"))
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def smtp_server():
+    from tests.channels.mailservers import start_smtp
+
+    server = start_smtp()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def email_account(workspace, imap_server, smtp_server):
+    from tests.channels.mailservers import IMAP_PASSWORD, IMAP_USER, SMTP_PASSWORD, SMTP_USER
+
+    return channel_account_create(
+        workspace=workspace, provider="email", name="Baan Suan mail",
+        secrets={"password": IMAP_PASSWORD, "smtp_password": SMTP_PASSWORD},
+        config={"imap_host": imap_server.host, "imap_port": imap_server.port, "imap_security": "plain",
+                "imap_mailbox": imap_server.new_mailbox(), "smtp_host": smtp_server.host,
+                "smtp_port": smtp_server.port, "smtp_security": "plain", "username": IMAP_USER,
+                "smtp_username": SMTP_USER, "from_name": "บ้านสวนคอฟฟี่"})

@@ -79,3 +79,38 @@ def post_facebook(client, account, data: dict[str, Any] | bytes, *, signature: s
     sig = signature if signature is not None else facebook_signature(FB_APP_SECRET, body)
     return client.post(f"/webhooks/facebook/{account.uuid}", data=body, content_type="application/json",
                        headers={"X-Hub-Signature-256": sig})
+
+
+# --- e-mail ---------------------------------------------------------------------------------
+
+
+def customer_mail(*, from_addr: str = "Somchai Jaidee <somchai@example.com>", to: str = "shop@baansuan.example",
+                  subject: str = "สอบถามราคากาแฟ", text: str = "ขอราคากาแฟคั่วกลาง 10 ถุงครับ",
+                  message_id: str | None = None, in_reply_to: str | None = None, references: str | None = None,
+                  html: str | None = None, attachments: list[tuple[str, str, bytes]] | None = None,
+                  date: str | None = None) -> bytes:
+    """A mail as a customer's mail client sends it (policy SMTP: CRLF, RFC 2047 headers, UTF-8 body)."""
+    import email.utils
+    from email.message import EmailMessage
+    from email.policy import SMTP
+
+    msg = EmailMessage(policy=SMTP)
+    msg["From"] = from_addr
+    msg["To"] = to
+    msg["Subject"] = subject
+    msg["Date"] = date or email.utils.formatdate(localtime=True)
+    msg["Message-ID"] = message_id or email.utils.make_msgid(domain="example.com")
+    if in_reply_to:
+        msg["In-Reply-To"] = in_reply_to
+    if references:
+        msg["References"] = references
+    if html is not None and text is None:
+        msg.set_content(html, subtype="html")
+    else:
+        msg.set_content(text)
+        if html is not None:
+            msg.add_alternative(html, subtype="html")
+    for filename, ctype, data in attachments or []:
+        maintype, _, subtype = ctype.partition("/")
+        msg.add_attachment(data, maintype=maintype, subtype=subtype, filename=filename)
+    return msg.as_bytes()

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
+from django.utils import timezone
 
 from samphan.channels.models import WebhookEvent
 from samphan.inbox.models import Conversation, Message
@@ -238,13 +241,23 @@ def test_pull_channels_use_the_same_pipeline(fake_account, run_on_commit, monkey
     """An adapter that polls (IMAP) hands back bodies that are stored and processed like webhooks."""
     import json as _json
 
+    from samphan.channels.adapters.base import PollBatch
     from samphan.channels.adapters.fake import FakeAdapter
-    from samphan.channels.tasks import poll_account
+    from samphan.channels.models import ChannelPollState
+    from samphan.channels.tasks import poll_account, poll_due
 
     body = _json.dumps({"events": [{"id": "mail-1", "from": "visitor-9", "text": "polled"}]}).encode()
     monkeypatch.setattr(FakeAdapter, "polls", True)
-    monkeypatch.setattr(FakeAdapter, "poll", lambda self: [body])
+    monkeypatch.setattr(FakeAdapter, "poll", lambda self, cursor: PollBatch([body], {"seen": cursor.get("seen", 0) + 1}))
     with run_on_commit():
         assert poll_account(fake_account.pk) == 1
     assert WebhookEvent.objects.get().status == "processed"
     assert Message.objects.get().text == "polled"
+    assert ChannelPollState.objects.get(channel_account=fake_account).cursor == {"seen": 1}
+    # Beat's tick polls it again only once its interval has passed.
+    assert poll_due() == []
+    ChannelPollState.objects.update(last_polled_at=timezone.now() - timedelta(seconds=61))
+    with run_on_commit():
+        assert poll_due() == [fake_account.pk]
+    assert ChannelPollState.objects.get(channel_account=fake_account).cursor == {"seen": 2}
+    assert Message.objects.count() == 1  # the same body again: the same message

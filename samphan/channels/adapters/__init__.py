@@ -19,6 +19,8 @@ DEFAULT_ADAPTERS: dict[str, str] = {
     "line": "samphan.channels.adapters.line.LineAdapter",
     "facebook": "samphan.channels.adapters.facebook.FacebookAdapter",
     "webchat": "samphan.channels.adapters.webchat.WebchatAdapter",
+    "email": "samphan.channels.adapters.mail.EmailAdapter",
+    "sms": "samphan.channels.adapters.sms.SmsAdapter",
     "fake": "samphan.channels.adapters.fake.FakeAdapter",
     # Mentions from X, feeds and uploads turned into conversations; answered on their own site.
     "listening": "samphan.listening.adapter.ListeningAdapter",

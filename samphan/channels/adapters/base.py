@@ -12,14 +12,17 @@ An adapter is built for one ChannelAccount and does four things:
 
 Push channels (LINE, Facebook, SMS delivery reports, web chat) arrive through
 `/webhooks/<provider>/<account uuid>`; pull channels (an IMAP mailbox) implement
-`poll()` and hand back raw bodies that go through the same store → parse →
-ingest pipeline. `handshake(params)` answers a provider's GET verification
+`poll(cursor)` and hand back raw bodies (and where to resume) that go through
+the same store → parse → ingest pipeline. `precheck(body)` says whether a
+stored body can be read at all (JSON by default; a raw e-mail or a form post
+for others). `handshake(params)` answers a provider's GET verification
 (Facebook's hub.challenge). New providers add a class and one line to
 `samphan.channels.adapters.DEFAULT_ADAPTERS`.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import threading
 from collections.abc import Mapping
@@ -69,10 +72,15 @@ class SenderIdentity:
     display_name: str = ""
 
 
+# In an attachment's ref, replaced by the stored webhook event's id once the pipeline knows it:
+# pull channels whose media live inside the stored body (an e-mail's parts) point at it this way.
+WEBHOOK_EVENT_REF = "{webhook_event}"
+
+
 @dataclass
 class Attachment:
     type: str  # image, video, audio, file, sticker, location, ...
-    ref: str = ""  # what fetch_media takes (a provider message id, or a URL)
+    ref: str = ""  # what fetch_media takes (a provider message id, a URL, "<webhook event id>/<part>")
     url: str = ""
     meta: dict[str, Any] = field(default_factory=dict)
 
@@ -87,7 +95,7 @@ class InboundEvent:
     PSID, a commenter on one post).
     """
 
-    kind: str  # message / comment / postback / follow / unfollow / identify (meta["identities"]) / post (a feed post: listening only)
+    kind: str  # message / comment / postback / follow / unfollow / identify (meta["identities"]) / post (a feed post: listening only) / delivery (a delivery report)
     dedupe_key: str
     sender: SenderIdentity
     occurred_at: datetime
@@ -98,7 +106,10 @@ class InboundEvent:
     attachments: list[Attachment] = field(default_factory=list)
     meta: dict[str, Any] = field(default_factory=dict)
     reply_token: str = ""  # LINE: usable once, for about a minute
-    reply_to: str = ""  # what a reply answers, e.g. a Facebook comment id
+    reply_to: str = ""  # what a reply answers, e.g. a Facebook comment id, an e-mail's Message-ID
+    # Ids of earlier messages this one answers, nearest first (e-mail In-Reply-To, then References):
+    # the inbox puts it in the conversation of the first it knows, else in its own thread_key.
+    references: list[str] = field(default_factory=list)
     webhook_event_id: int | None = None  # set by the pipeline
 
     @property
@@ -113,6 +124,17 @@ class OutboundPayload:
     attachments: list[dict[str, Any]] = field(default_factory=list)
     reply_token: str = ""
     comment_id: str = ""  # Facebook: reply publicly under this comment
+    # What the adapter recorded on the message being answered (InboundEvent.meta["reply_context"]):
+    # for e-mail its Message-ID, References and Subject, so the reply threads in the customer's client.
+    context: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class PollBatch:
+    """What one poll fetched (raw bodies, oldest first) and the cursor to resume from next time."""
+
+    bodies: list[bytes]
+    cursor: dict[str, Any]
 
 
 @dataclass
@@ -166,6 +188,18 @@ class ChannelAdapter:
         return (self.account.config or {}).get(name, default)
 
     @classmethod
+    def prepare_settings(cls, *, secrets: dict[str, Any], config: dict[str, Any]) -> None:
+        """Fill in what a new account may leave out (a generated webhook secret, a preset name), in place."""
+
+    @classmethod
+    def poll_interval(cls, config: dict[str, Any]) -> float:
+        """Seconds between polls of a pull channel (config "poll_interval", at least 10, default 60)."""
+        try:
+            return max(10.0, float(config.get("poll_interval") or 60))
+        except (TypeError, ValueError):
+            return 60.0
+
+    @classmethod
     def validate_settings(cls, *, secrets: dict[str, Any], config: dict[str, Any]) -> list[str]:
         """Problems with an account's settings, for the API / CLI to report (empty when fine)."""
         return [f"{name} is required" for name in cls.required_secrets if not secrets.get(name)]
@@ -190,6 +224,23 @@ class ChannelAdapter:
     def verify(self, headers: Mapping[str, str], body: bytes) -> bool:
         raise NotImplementedError
 
+    def verify_request(self, headers: Mapping[str, str], body: bytes, params: Mapping[str, str]) -> bool:
+        """verify() with the query string too, for providers that can only put a token in the URL."""
+        return self.verify(headers, body)
+
+    def get_event_body(self, query_string: str) -> bytes | None:
+        """The event a GET to the webhook carries in its query string (some SMS gateways report
+        that way), as the body to store; None when a GET is not an event (then handshake())."""
+        return None
+
+    def precheck(self, body: bytes) -> str:
+        """Why a verified body cannot even be read ("" when it can): kept as a failed event with this reason."""
+        try:
+            json.loads(body)
+        except (UnicodeDecodeError, ValueError) as exc:
+            return f"the body is not JSON: {' '.join(str(exc).split())[:200]}"
+        return ""
+
     def handshake(self, params: Mapping[str, str]) -> HttpResponse | None:
         """Answer a provider's GET verification; None means the provider has none (405)."""
         return None
@@ -203,8 +254,13 @@ class ChannelAdapter:
     def fetch_media(self, ref: str) -> Media:
         raise NotImplementedError
 
-    def poll(self) -> list[bytes]:
+    def poll(self, cursor: dict[str, Any]) -> PollBatch:
+        """Pull channels: new raw bodies since `cursor` (what the previous poll returned; {} at first)."""
         raise NotImplementedError
+
+    def webhook_query(self) -> str:
+        """A query string to append to the webhook URL shown to admins ("" for most providers)."""
+        return ""
 
     def selected_headers(self, headers: Mapping[str, str]) -> dict[str, str]:
         h = CaseInsensitiveHeaders(headers)

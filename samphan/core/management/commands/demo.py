@@ -50,7 +50,7 @@ class Command(SamphanCommand):
         if opts["no_serve"]:
             return
         self.stdout.flush()
-        worker = subprocess.Popen([sys.executable, "-m", "samphan.cli", "worker", "--concurrency", "1"])
+        worker = subprocess.Popen([sys.executable, "-m", "samphan.cli", "worker", "--concurrency", "1", "--beat"])
         try:
             call_command("serve", host=opts["host"], port=opts["port"])
         finally:

@@ -16,7 +16,7 @@ class Command(SamphanCommand):
                             help="comma-separated queues to consume (default: Celery's default queue)")
         parser.add_argument("--beat", default=os.environ.get("WORKER_BEAT", "1") not in ("0", "false", "no"),
                             action=BooleanOptionalAction,
-                            help="also run the periodic tasks (CELERY_BEAT_SCHEDULE: the SLA breach sweep); "
+                            help="also run the periodic tasks (CELERY_BEAT_SCHEDULE: the SLA breach sweep, e-mail polling); "
                                  "one worker per install is enough (WORKER_BEAT=0 on the others)")
 
     def handle(self, *args, **opts):
