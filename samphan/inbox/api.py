@@ -11,7 +11,7 @@ from ninja import Query, Router, Schema
 from samphan.core.api import caller
 from samphan.core.scoping import get_scoped_or_404
 from samphan.inbox import services
-from samphan.inbox.models import AssignmentRule, CannedReply, Label, Team
+from samphan.inbox.models import AssignmentRule, CannedReply, Label, Message, Team
 from samphan.inbox.selectors import (
     ConversationFilters,
     canned_replies,
@@ -83,6 +83,12 @@ class Delivery(Schema):
     report_at: datetime | None = None
 
 
+class Sentiment(Schema):
+    label: str
+    scores: dict[str, float] | None
+    corrected: bool
+
+
 class MessageOut(Schema):
     id: int
     direction: str
@@ -93,6 +99,11 @@ class MessageOut(Schema):
     author: Ref | None
     created_at: datetime
     delivery: Delivery | None
+    sentiment: Sentiment | None  # inbound text only
+
+
+class SentimentIn(Schema):
+    label: str  # positive, neutral, negative or question
 
 
 class NoteOut(Schema):
@@ -226,7 +237,9 @@ def _user_ref(user: Any) -> dict[str, Any] | None:
 
 def _message_out(m: Any) -> dict[str, Any]:
     return {"id": m.pk, "direction": m.direction, "kind": m.kind, "text": m.text, "attachments": m.attachments,
-            "meta": m.meta, "author": _user_ref(m.author), "created_at": m.created_at, "delivery": delivery_of(m)}
+            "meta": m.meta, "author": _user_ref(m.author), "created_at": m.created_at, "delivery": delivery_of(m),
+            "sentiment": ({"label": m.sentiment, "scores": m.sentiment_scores, "corrected": m.sentiment_corrected}
+                          if m.sentiment else None)}
 
 
 def _detail_out(data: dict[str, Any]) -> dict[str, Any]:
@@ -288,6 +301,16 @@ def reply(request, conversation_id: int, payload: ReplyIn):
                                           idempotency_key=key, override_guard=payload.override_guard,
                                           override_reason=payload.override_reason, via=c.via)
     return 202, _message_out(message)
+
+
+@router.post("/messages/{int:message_id}/sentiment", response=MessageOut,
+             summary="Correct an inbound message's sentiment label (kept as training data for the workspace's model)")
+def message_sentiment(request, message_id: int, payload: SentimentIn):
+    c = caller(request)
+    workspace = c.require("inbox.reply")
+    message = get_scoped_or_404(Message.objects.select_related("author", "outbound"), workspace, pk=message_id)
+    return _message_out(services.message_sentiment_correct(message=message, label=payload.label, actor=c.user,
+                                                           via=c.via))
 
 
 @router.post("/conversations/{int:conversation_id}/notes", response={201: NoteOut},

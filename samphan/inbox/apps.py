@@ -12,3 +12,7 @@ class InboxConfig(AppConfig):
         from samphan.inbox.ingest import ingest_inbound
 
         register_inbound_consumer(ingest_inbound)
+        from samphan.inbox.selectors import sentiment_correction_examples
+        from samphan.sentiment.corrections import register_correction_source
+
+        register_correction_source(sentiment_correction_examples)

@@ -14,6 +14,7 @@ merged here; similar-looking customers are left to duplicate detection.
 
 from __future__ import annotations
 
+import logging
 import os
 from collections import defaultdict
 from dataclasses import asdict
@@ -37,8 +38,10 @@ from samphan.customers.services import (
 from samphan.inbox.assignment import route
 from samphan.inbox.bulk import conversations_write_counters
 from samphan.inbox.models import AssignmentRule, Conversation, Message
+from samphan.sentiment.workspace import classify_for_workspace
 from samphan.sla.clock import sla_context, sla_refresh
 
+logger = logging.getLogger("samphan.inbox")
 ACTIVE = (Conversation.Status.OPEN, Conversation.Status.PENDING)
 # LINE's reply token lives about a minute from the event; we stop offering it a little earlier.
 REPLY_TOKEN_TTL = timedelta(seconds=50)
@@ -326,6 +329,7 @@ def _append_messages(account: Any, messages: list[InboundEvent], customers: dict
             conversation.waiting_since = thread_events[0].occurred_at
         if conversation.status == Conversation.Status.PENDING:
             conversation.status = Conversation.Status.OPEN
+    _label_sentiment(account.workspace_id, rows)
     Message.objects.bulk_create(rows, batch_size=500)
     now = timezone.now()
     conversations = list({c.pk: c for c in active.values()}.values())
@@ -334,6 +338,24 @@ def _append_messages(account: Any, messages: list[InboundEvent], customers: dict
         conversation.updated_at = now
         sla_refresh(conversation, ctx)
     conversations_write_counters(conversations)
+
+
+def _label_sentiment(workspace_id: int, rows: list[Message]) -> None:
+    """Label every inbound text of the batch in one classification call (the model's cost is
+    largely per call), with the workspace's own model when it has one. A failure here leaves the
+    messages unlabelled rather than failing the batch: a label is not worth losing a message."""
+    labelled = [m for m in rows if m.text and m.text.strip()]
+    if not labelled:
+        return
+    try:
+        results = classify_for_workspace(workspace=workspace_id, texts=[m.text for m in labelled])
+    except Exception:
+        logger.exception("sentiment of %d inbound messages (workspace %s) failed; stored unlabelled",
+                         len(labelled), workspace_id)
+        return
+    for message, result in zip(labelled, results, strict=True):
+        message.sentiment = result["label"]
+        message.sentiment_scores = result["scores"]
 
 
 def ingest_for_customers(account: Any, events: list[InboundEvent],

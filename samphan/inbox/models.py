@@ -209,6 +209,11 @@ class Message(WorkspaceScopedModel):
                                     related_name="inbox_message")
     webhook_event_id = models.BigIntegerField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
+    # Inbound text: positive / neutral / negative / question, classified in the ingest batch
+    # (samphan.sentiment, the workspace's own model when it has one); "" when not classified.
+    sentiment = models.CharField(max_length=10, blank=True, default="")
+    sentiment_scores = models.JSONField(null=True, blank=True)
+    sentiment_corrected = models.BooleanField(default=False)  # an agent set the label
 
     class Meta:
         constraints = [
@@ -290,3 +295,19 @@ class ReportingEvent(WorkspaceScopedModel):
 
     class Meta:
         indexes = [models.Index(fields=["workspace", "kind", "occurred_at"], name="inbox_report_kind")]
+
+
+class SentimentCorrection(WorkspaceScopedModel):
+    """An agent's correction of an inbound message's sentiment: who, when, old and new label, and
+    the text as it was (training data for ``samphan sentiment train --with-corrections``)."""
+
+    message = models.ForeignKey(Message, null=True, on_delete=models.SET_NULL, related_name="+")
+    text = models.TextField()
+    old_label = models.CharField(max_length=10, blank=True)
+    new_label = models.CharField(max_length=10)
+    corrected_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                     related_name="+")
+    corrected_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["workspace", "corrected_at"], name="inbox_sentiment_corr")]

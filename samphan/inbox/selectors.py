@@ -208,3 +208,18 @@ def customer_conversations_section(workspace: Any, customer: Any) -> dict[str, A
                    for r in rows[:5]],
         "more": len(rows) > 5,
     }
+
+
+def sentiment_correction_examples(*, workspace: Any) -> list:
+    """The workspace's corrected messages as training examples, oldest first; a message corrected
+    twice counts once, with its latest label. Registered with samphan.sentiment.corrections."""
+    from samphan.inbox.models import SentimentCorrection
+    from samphan.sentiment.training import Example, category_of
+
+    latest: dict[Any, Example] = {}
+    rows = (SentimentCorrection.objects.for_workspace(workspace).order_by("corrected_at", "id")
+            .values_list("id", "message_id", "text", "new_label"))
+    for pk, message_id, text, label in rows:
+        latest.pop(message_id or f"row{pk}", None)
+        latest[message_id or f"row{pk}"] = Example(text=text, category=category_of(label))
+    return list(latest.values())

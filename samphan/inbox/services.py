@@ -27,6 +27,7 @@ from samphan.inbox.models import (
     Note,
     NoteMention,
     ReportingEvent,
+    SentimentCorrection,
     Team,
     TeamMember,
 )
@@ -500,3 +501,34 @@ def assignment_rule_create(*, workspace: Any, team_id: int, name: str = "", chan
 def assignment_rule_delete(*, rule: AssignmentRule, actor: Any = None, via: str = "system") -> None:
     audit_record(workspace=rule.workspace_id, action="assignment_rule.deleted", actor=actor, via=via, target=rule)
     rule.delete()
+
+
+# --- sentiment corrections -------------------------------------------------------------------------
+
+SENTIMENT_LABELS = ("positive", "neutral", "negative", "question")
+
+
+@transaction.atomic
+def message_sentiment_correct(*, message: Message, label: str, actor: Any = None, via: str = "system") -> Message:
+    """An agent's label for an inbound message. The message shows it from now on, and the
+    correction (who, when, old and new label, the text) is kept as training data for the
+    workspace's own model (``samphan sentiment train --workspace W --with-corrections``)."""
+    label = (label or "").strip().lower()
+    if label not in SENTIMENT_LABELS:
+        raise ValidationFailed(f"label must be one of {', '.join(SENTIMENT_LABELS)}",
+                               details=[{"field": "label", "reason": f"unknown label {label!r}"}])
+    message = Message.objects.select_for_update().get(pk=message.pk, workspace_id=message.workspace_id)
+    if message.direction != Message.Direction.IN:
+        raise ValidationFailed("only a customer's message has a sentiment label")
+    if not message.text.strip():
+        raise ValidationFailed("this message has no text to label")
+    old = message.sentiment
+    if old == label and message.sentiment_corrected:
+        return message
+    SentimentCorrection.objects.create(workspace_id=message.workspace_id, message=message, text=message.text,
+                                       old_label=old, new_label=label, corrected_by=_user_or_none(actor))
+    message.sentiment, message.sentiment_corrected = label, True
+    message.save(update_fields=["sentiment", "sentiment_corrected"])
+    audit_record(workspace=message.workspace_id, action="inbox.sentiment_corrected", actor=actor, via=via,
+                 target=message, summary=f"{old or '—'} → {label}", changes={"sentiment": [old, label]})
+    return message

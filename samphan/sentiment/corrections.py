@@ -22,9 +22,17 @@ def register_correction_source(fn: Callable[..., list[Example]]) -> Callable[...
     return fn
 
 
-def correction_examples(*, workspace) -> list[Example]:
-    """The workspace's corrected (text, category) pairs from every registered source, oldest first per source."""
+def correction_examples(*, workspace, language: str | None = None) -> list[Example]:
+    """The workspace's corrected (text, category) pairs from every registered source, oldest first per source.
+
+    ``language`` ("th" or "en") keeps only the texts ``text.detect_language`` sends to that
+    language's model: a Thai correction teaches the English model nothing.
+    """
+    from samphan.sentiment.text import detect_language
+
     examples: list[Example] = []
     for source in CORRECTION_SOURCES:
         examples.extend(source(workspace=workspace))
+    if language is not None:
+        examples = [e for e in examples if detect_language(e.text) == language]
     return examples

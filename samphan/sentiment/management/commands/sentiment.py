@@ -105,11 +105,13 @@ class Command(SamphanCommand):
         extra_path = opts["extra"] or (data / layout["extra"] if "extra" in layout else None)
         extra = read_labelled_jsonl(extra_path) if extra_path else []
         workspace = self.workspace_arg(opts["workspace"]) if opts["workspace"] else None
+        corrections = []
         if opts["with_corrections"]:
             from samphan.sentiment.corrections import correction_examples
 
-            corrections = correction_examples(workspace=workspace)
-            self.stderr.write(f"{len(corrections):,} label corrections in workspace {workspace.slug}")
+            corrections = correction_examples(workspace=workspace, language=language)
+            self.stderr.write(f"{len(corrections):,} label corrections in workspace {workspace.slug} "
+                              f"({language})")
             extra = [*extra, *corrections]
         out = opts["out"] or (Path(settings.VAR_DIR) / "sentiment" / workspace.slug if workspace
                               else DEFAULT_MODEL.parent)
@@ -122,6 +124,15 @@ class Command(SamphanCommand):
         data_report = {**report.as_json(), "language": language, "data": _shown(data),
                        "model": _shown(model_path)}
         (out / layout["report"]).write_text(json.dumps(data_report, indent=2, ensure_ascii=False) + "\n")
+        if workspace is not None:
+            # The workspace's own model: stored in the database, where the worker finds it.
+            from samphan.sentiment.workspace import workspace_model_store
+
+            row = workspace_model_store(workspace=workspace, language=language, path=model_path,
+                                        report=data_report, n_corrections=len(corrections), via="cli")
+            data_report["workspace_model_id"] = row.pk
+            self.stderr.write(f"stored as workspace {workspace.slug}'s {language} model #{row.pk}; its "
+                              "messages are classified with it from now on")
         if opts["json"]:
             self.print_json(data_report)
             return
