@@ -23,6 +23,7 @@ from samphan.guard.api import router as guard_router
 from samphan.inbox.api import router as inbox_router
 from samphan.listening.api import router as listening_router
 from samphan.segments.api import router as segments_router
+from samphan.sla.api import router as sla_router
 
 logger = logging.getLogger("samphan.api")
 
@@ -89,3 +90,4 @@ api.add_router("/channels", channels_router)
 api.add_router("/inbox", inbox_router)
 api.add_router("/listening", listening_router)
 api.add_router("/guard", guard_router)
+api.add_router("/sla", sla_router)

@@ -21,6 +21,7 @@ from samphan.inbox.selectors import (
     delivery_of,
     reporting_events,
 )
+from samphan.sla.selectors import sla_state
 
 router = Router(tags=["inbox"])
 
@@ -38,9 +39,22 @@ class ChannelRef(Schema):
     provider: str
 
 
+class SlaStateOut(Schema):
+    state: str  # breached, due_soon, on_track, missed
+    target: str | None  # the running target due soonest: first_response, next_response, resolution
+    due_at: datetime | None
+    seconds_left: int | None  # negative when overdue
+    breaches: list[str]  # targets missed in the current cycle
+    first_response_due_at: datetime | None
+    next_response_due_at: datetime | None
+    resolution_due_at: datetime | None
+
+
 class ConversationRow(Schema):
     id: int
     status: str
+    priority: str
+    sla: SlaStateOut | None
     customer: Ref
     channel: ChannelRef
     assignee: Ref | None
@@ -68,6 +82,9 @@ class ListParams(Schema):
     team: str = ""
     label: str = ""
     customer: int | None = None
+    sla: str = ""
+    priority: str = ""
+    sort: str = "recent"
     cursor: str = ""
     limit: int = 25
 
@@ -149,6 +166,10 @@ class StatusIn(Schema):
     status: str
 
 
+class PriorityIn(Schema):
+    priority: str
+
+
 class CannedIn(Schema):
     shortcut: str
     body: str
@@ -224,6 +245,8 @@ class ReportingEventOut(Schema):
     occurred_at: datetime
     value_seconds: float
     business_seconds: float | None
+    due_at: datetime | None
+    sla_met: bool | None
     agent_id: int | None
     team_id: int | None
     channel_account_id: int | None
@@ -245,7 +268,7 @@ def _message_out(m: Any) -> dict[str, Any]:
 def _detail_out(data: dict[str, Any]) -> dict[str, Any]:
     c = data["conversation"]
     return {
-        "id": c.pk, "status": c.status, "thread_key": c.thread_key,
+        "id": c.pk, "status": c.status, "thread_key": c.thread_key, "priority": c.priority, "sla": sla_state(c),
         "customer": {"id": c.customer_id, "name": c.customer.name},
         "channel": {"id": c.channel_account_id, "name": c.channel_account.name,
                     "provider": c.channel_account.provider},
@@ -269,15 +292,16 @@ def _team_out(team: Team) -> dict[str, Any]:
 # --- conversations ----------------------------------------------------------------------------
 
 @router.get("/conversations", response=ConversationPage,
-            summary="Conversations, newest activity first; filter by channel, status, assignee, team, label")
+            summary="Conversations, newest activity first (sort=due: SLA due soonest first); filter by channel, "
+                    "status, assignee, team, label, priority, sla (breached, due_soon, running)")
 def conversations(request, params: Query[ListParams]):
     c = caller(request)
     workspace = c.require("inbox.reply")
     filters = ConversationFilters(status=params.status, channel_account_id=params.channel, provider=params.provider,
                                   assignee=params.assignee, team=params.team, label=params.label,
-                                  customer_id=params.customer)
+                                  customer_id=params.customer, sla=params.sla, priority=params.priority)
     return conversation_list(workspace=workspace, filters=filters, cursor=params.cursor, limit=params.limit,
-                             user_id=c.user.pk)
+                             user_id=c.user.pk, sort=params.sort)
 
 
 @router.get("/conversations/{int:conversation_id}", response=ConversationOut,
@@ -372,6 +396,16 @@ def status(request, conversation_id: int, payload: StatusIn):
     workspace = c.require("inbox.reply")
     conv = conversation_get(workspace=workspace, conversation_id=conversation_id)
     services.conversation_set_status(conversation=conv, status=payload.status, actor=c.user, via=c.via)
+    return _detail_out(conversation_detail(workspace=workspace, conversation_id=conversation_id, messages=20))
+
+
+@router.post("/conversations/{int:conversation_id}/priority", response=ConversationOut,
+             summary="low, normal, high or urgent; the SLA policy and due times follow")
+def priority(request, conversation_id: int, payload: PriorityIn):
+    c = caller(request)
+    workspace = c.require("inbox.reply")
+    conv = conversation_get(workspace=workspace, conversation_id=conversation_id)
+    services.conversation_set_priority(conversation=conv, priority=payload.priority, actor=c.user, via=c.via)
     return _detail_out(conversation_detail(workspace=workspace, conversation_id=conversation_id, messages=20))
 
 
@@ -479,7 +513,8 @@ def rule_delete(request, rule_id: int):
 
 
 @router.get("/reporting-events", response=list[ReportingEventOut],
-            summary="First-response, response and resolution events as they happened (wall-clock seconds)")
+            summary="First-response, response and resolution events as they happened (wall-clock and business "
+                    "seconds, SLA due time and outcome)")
 def reporting(request, kind: str = "", since: datetime | None = None, until: datetime | None = None,
               limit: int = 1000):
     workspace = caller(request).require("analytics.view")

@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from django.db.models import Exists, OuterRef, Prefetch, Q
+from django.utils import timezone
 
 from samphan.core.errors import ValidationFailed
 from samphan.core.scoping import get_scoped_or_404
@@ -29,6 +30,7 @@ from samphan.inbox.models import (
     Note,
     ReportingEvent,
 )
+from samphan.sla.selectors import DUE_SOON, STATE_FIELDS, sla_state
 
 MAX_PAGE = 100
 
@@ -42,6 +44,11 @@ class ConversationFilters:
     team: str = ""  # a team id or "none"
     label: str = ""
     customer_id: int | None = None
+    sla: str = ""  # breached (a running SLA target is past due) / due_soon (within the hour) / running; empty: all
+    priority: str = ""
+
+
+SORTS = ("recent", "due")  # newest activity first (default) / SLA due time, soonest first
 
 
 def encode_cursor(last_message_at: datetime, pk: int) -> str:
@@ -93,6 +100,20 @@ def _filtered(workspace: Any, f: ConversationFilters, *, user_id: int | None) ->
         qs = qs.filter(Exists(ConversationLabel.objects.filter(conversation=OuterRef("pk"), label_id=label_id)))
     if f.customer_id:
         qs = qs.filter(customer_id=f.customer_id)
+    if f.priority:
+        qs = qs.filter(priority=f.priority)
+    if f.sla:
+        # sla_due_at is set only while a target runs (never on resolved conversations): the partial
+        # index (workspace, sla_due_at, id) serves all three.
+        now = timezone.now()
+        if f.sla == "breached":
+            qs = qs.filter(sla_due_at__lte=now)
+        elif f.sla == "due_soon":
+            qs = qs.filter(sla_due_at__gt=now, sla_due_at__lte=now + DUE_SOON)
+        elif f.sla == "running":
+            qs = qs.filter(sla_due_at__isnull=False)
+        else:
+            raise ValidationFailed(f"unknown sla filter {f.sla!r}; one of breached, due_soon, running")
     return qs
 
 
@@ -101,27 +122,41 @@ _LIST_FIELDS = (
     "waiting_since", "created_at", "resolved_at", "customer_id", "channel_account_id", "assignee_id", "team_id",
     "customer__first_name", "customer__last_name", "customer__display_name", "customer__email", "customer__phone",
     "channel_account__name", "channel_account__provider", "assignee__email", "assignee__display_name",
-    "team__name",
+    "team__name", "priority", "sla_due_at", *STATE_FIELDS,
 )
 
 
-def _customer_name(row: dict[str, Any]) -> str:
+def customer_display_name(row: dict[str, Any]) -> str:
+    """A customer's name from a .values() row with customer__first_name, … and customer_id."""
     full = " ".join(p for p in (row["customer__first_name"], row["customer__last_name"]) if p)
     return (row["customer__display_name"] or full or row["customer__email"] or row["customer__phone"]
             or f"#{row['customer_id']}")
 
 
 def conversation_list(*, workspace: Any, filters: ConversationFilters | None = None, cursor: str = "",
-                      limit: int = 25, user_id: int | None = None) -> dict[str, Any]:
-    """A page of conversations, newest activity first: {"items": [...], "next_cursor": str | None}. Two queries."""
+                      limit: int = 25, user_id: int | None = None, sort: str = "recent") -> dict[str, Any]:
+    """A page of conversations: {"items": [...], "next_cursor": str | None}. Two queries.
+
+    sort "recent": newest activity first; "due": the running SLA target due soonest first
+    (conversations without one are left out).
+    """
     f = filters or ConversationFilters()
     limit = max(1, min(int(limit or 25), MAX_PAGE))
+    if sort not in SORTS:
+        raise ValidationFailed(f"unknown sort {sort!r}; one of {', '.join(SORTS)}")
     qs = _filtered(workspace, f, user_id=user_id)
+    key = "last_message_at" if sort == "recent" else "sla_due_at"
+    if sort == "due":
+        qs = qs.filter(sla_due_at__isnull=False)
     if cursor:
         at, pk = decode_cursor(cursor)
         # The first condition bounds the index range; the second breaks ties on the same instant.
-        qs = qs.filter(Q(last_message_at__lte=at) & (Q(last_message_at__lt=at) | Q(id__lt=pk)))
-    rows = list(qs.order_by("-last_message_at", "-id").values(*_LIST_FIELDS)[:limit + 1])
+        if sort == "recent":
+            qs = qs.filter(Q(last_message_at__lte=at) & (Q(last_message_at__lt=at) | Q(id__lt=pk)))
+        else:
+            qs = qs.filter(Q(sla_due_at__gte=at) & (Q(sla_due_at__gt=at) | Q(id__gt=pk)))
+    order = ("-last_message_at", "-id") if sort == "recent" else ("sla_due_at", "id")
+    rows = list(qs.order_by(*order).values(*_LIST_FIELDS)[:limit + 1])
     more = len(rows) > limit
     rows = rows[:limit]
     labels: dict[int, list[str]] = defaultdict(list)
@@ -129,10 +164,13 @@ def conversation_list(*, workspace: Any, filters: ConversationFilters | None = N
         for conversation_id, name in (ConversationLabel.objects.filter(conversation_id__in=[r["id"] for r in rows])
                                       .order_by("label__name").values_list("conversation_id", "label__name")):
             labels[conversation_id].append(name)
+    now = timezone.now()
     items = [{
         "id": r["id"],
         "status": r["status"],
-        "customer": {"id": r["customer_id"], "name": _customer_name(r)},
+        "priority": r["priority"],
+        "sla": sla_state(r, now=now),
+        "customer": {"id": r["customer_id"], "name": customer_display_name(r)},
         "channel": {"id": r["channel_account_id"], "name": r["channel_account__name"],
                     "provider": r["channel_account__provider"]},
         "assignee": ({"id": r["assignee_id"], "name": r["assignee__display_name"] or r["assignee__email"]}
@@ -147,7 +185,7 @@ def conversation_list(*, workspace: Any, filters: ConversationFilters | None = N
         "created_at": r["created_at"],
         "resolved_at": r["resolved_at"],
     } for r in rows]
-    next_cursor = encode_cursor(rows[-1]["last_message_at"], rows[-1]["id"]) if more and rows else None
+    next_cursor = encode_cursor(rows[-1][key], rows[-1]["id"]) if more and rows else None
     return {"items": items, "next_cursor": next_cursor}
 
 

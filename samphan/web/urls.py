@@ -1,6 +1,13 @@
 from django.urls import include, path
 
-from samphan.web import views, views_analytics, views_customers, views_listening, views_segments
+from samphan.web import (
+    views,
+    views_analytics,
+    views_customers,
+    views_listening,
+    views_segments,
+    views_sla,
+)
 
 app_name = "web"
 
@@ -69,6 +76,16 @@ urlpatterns = [
     path("w/<slug:slug>/listening/upload/", views_listening.listening_upload, name="listening_upload"),
     path("w/<slug:slug>/listening/upload/<int:job_id>/", views_listening.listening_upload_job,
          name="listening_upload_job"),
+    # SLA: settings (business hours, holidays, policies) and the response-time report.
+    path("w/<slug:slug>/inbox/sla/", views_sla.sla_settings_page, name="sla_settings"),
+    path("w/<slug:slug>/inbox/sla/hours/", views_sla.sla_hours_save, name="sla_hours_save"),
+    path("w/<slug:slug>/inbox/sla/holidays/", views_sla.sla_holiday_add, name="sla_holiday_add"),
+    path("w/<slug:slug>/inbox/sla/holidays/<int:holiday_id>/delete/", views_sla.sla_holiday_delete,
+         name="sla_holiday_delete"),
+    path("w/<slug:slug>/inbox/sla/policies/", views_sla.sla_policy_add, name="sla_policy_add"),
+    path("w/<slug:slug>/inbox/sla/policies/<int:policy_id>/", views_sla.sla_policy_change, name="sla_policy_change"),
+    path("w/<slug:slug>/inbox/reports/", views_sla.sla_report, name="sla_report"),
+    path("w/<slug:slug>/inbox/reports/conversations.csv", views_sla.sla_report_csv, name="sla_report_csv"),
     path("w/<slug:slug>/import/", include("samphan.imports.urls")),
     path("w/<slug:slug>/audit/", views.audit_log, name="audit"),
     path("w/<slug:slug>/area/<str:area>/", views.area, name="area"),

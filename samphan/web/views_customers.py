@@ -8,7 +8,6 @@ customers services (which write the audit log).
 
 from __future__ import annotations
 
-import csv
 import json
 from datetime import date
 from typing import Any
@@ -17,7 +16,7 @@ from django import forms
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Count, Q, Sum
-from django.http import Http404, HttpResponse, StreamingHttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -28,6 +27,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from samphan.accounts.roles import role_can
 from samphan.core.audit import audit_record
+from samphan.core.csv_stream import csv_response
 from samphan.core.errors import Conflict, NotFound, ValidationFailed
 from samphan.core.jobs import job_enqueue
 from samphan.core.models import Job
@@ -128,21 +128,7 @@ def customers(request):
     return render(request, "web/customers/list.html", ctx)
 
 
-def _csv_stream(rows, filename: str) -> StreamingHttpResponse:
-    class Echo:
-        def write(self, value):
-            return value
-
-    writer = csv.writer(Echo())
-
-    def stream():
-        yield "\ufeff"  # Excel reads UTF-8 (Thai) only with the byte-order mark
-        for row in rows:
-            yield writer.writerow(row)
-
-    response = StreamingHttpResponse(stream(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
+_csv_stream = csv_response  # shared with the other CSV downloads (samphan/core/csv_stream.py)
 
 
 @require_GET

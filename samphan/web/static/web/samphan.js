@@ -47,3 +47,32 @@
     if (select) select.form.submit();
   });
 })();
+
+// SLA badges count down without a reload: "Due in 25 min" → "Overdue 3 min" (web/inbox/_sla_badge.html).
+(function () {
+  function short(seconds, units) {
+    var s = Math.max(Math.abs(Math.round(seconds)), 60), d = Math.floor(s / 86400),
+      h = Math.floor((s % 86400) / 3600), m = Math.floor((s % 3600) / 60), parts = [];
+    if (d) parts.push(d + " " + units[0]);
+    if (h) parts.push(h + " " + units[1]);
+    if (m && !d) parts.push(m + " " + units[2]);
+    return parts.slice(0, 2).join(" ");
+  }
+  function tick() {
+    document.querySelectorAll(".sla-badge[data-sla-due]").forEach(function (badge) {
+      var text = badge.querySelector(".sla-text");
+      var left = (Date.parse(badge.getAttribute("data-sla-due")) - Date.now()) / 1000;
+      if (!text || isNaN(left)) return;
+      var units = (text.getAttribute("data-units") || "d|h|min").split("|");
+      if (left <= 0) {
+        badge.classList.remove("sla-on_track", "sla-due_soon");
+        badge.classList.add("sla-breached");
+        text.textContent = text.getAttribute("data-overdue") + " " + short(left, units);
+      } else {
+        if (left <= 3600) { badge.classList.remove("sla-on_track"); badge.classList.add("sla-due_soon"); }
+        text.textContent = text.getAttribute("data-due-in") + " " + short(left, units);
+      }
+    });
+  }
+  setInterval(tick, 30000);
+})();
