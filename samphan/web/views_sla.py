@@ -41,8 +41,12 @@ def _settings_context(request, **extra: Any) -> dict[str, Any]:
     ws = request.workspace
     data = sla_settings(workspace=ws)
     names = _day_names()
+    # Not configured yet: suggest Monday–Friday 09:00–18:00 rather than showing 24/7 in every day's box,
+    # so that typing weekday hours does not leave the weekend open round the clock.
+    suggested = data["week"] if data["configured"] else {d: [["09:00", "18:00"]] if d not in ("sat", "sun") else []
+                                                          for d in DAYS}
     week_rows = [{"key": d, "name": names[d],
-                  "text": extra.get("week_input", {}).get(d, ", ".join(f"{s}–{e}" for s, e in data["week"][d]))}
+                  "text": extra.get("week_input", {}).get(d, ", ".join(f"{s}–{e}" for s, e in suggested[d]))}
                  for d in DAYS]
     return {
         **data, "week_rows": week_rows, "time_zone_choices": sorted(time_zones()),
