@@ -95,3 +95,56 @@ def authors_upsert(*, workspace_id: int, rows: dict[tuple[str, str], tuple[str, 
             for pk, source, key in cursor.fetchall():
                 ids[(source, key)] = pk
     return ids
+
+
+# Mention columns written on ingest, in order (the rest keep their database defaults: none here).
+MENTION_COLUMNS = ("workspace_id", "connector", "source", "feed_id", "external_id", "dedupe_key", "url", "text",
+                   "language", "author_id", "author_name", "author_handle", "reach", "engagement", "customer_id",
+                   "published_at", "created_at", "label", "model_label", "score_positive", "score_neutral",
+                   "score_negative", "score_question", "label_corrected_by_id", "label_corrected_at", "velocity",
+                   "priority", "status", "conversation_id", "meta")
+_MENTION_CHUNK = 500  # 30 parameters a row
+
+
+def mentions_insert(rows: Sequence[Any]) -> None:
+    """Insert Mention objects in multi-row statements and set their ids (matched back by dedupe key).
+
+    What Django's bulk_create does, without compiling a model instance field by field: at a few
+    thousand mentions a second that compilation cost more than the database's work.
+    """
+    import json
+
+    from samphan.listening.models import Mention
+
+    table = Mention._meta.db_table
+    columns = ", ".join(MENTION_COLUMNS)
+    for chunk in _chunks(rows, _MENTION_CHUNK):
+        params: list[Any] = []
+        for m in chunk:
+            params.extend([m.workspace_id, m.connector, m.source, m.feed_id, m.external_id, m.dedupe_key, m.url,
+                           m.text, m.language, m.author_id, m.author_name, m.author_handle, m.reach, m.engagement,
+                           m.customer_id, _dt(m.published_at), _dt(m.created_at), m.label, m.model_label,
+                           m.score_positive, m.score_neutral, m.score_negative, m.score_question, None, None,
+                           m.velocity, m.priority, m.status, None, json.dumps(m.meta, ensure_ascii=False)])
+        row = "(" + ", ".join(["%s"] * len(MENTION_COLUMNS)) + ")"
+        with connection.cursor() as cursor:
+            cursor.execute(f"INSERT INTO {table} ({columns}) VALUES {', '.join([row] * len(chunk))} "
+                           f"RETURNING id, dedupe_key", params)
+            ids = {key: pk for pk, key in cursor.fetchall()}
+        for m in chunk:
+            m.pk = m.id = ids[m.dedupe_key]
+            m._state.adding = False
+
+
+def mention_topics_insert(*, workspace_id: int, links: Sequence[tuple[int, int, datetime]]) -> None:
+    """(mention_id, topic_id, published_at) rows of MentionTopic."""
+    from samphan.listening.models import MentionTopic
+
+    table = MentionTopic._meta.db_table
+    for chunk in _chunks(links, 1000):
+        params: list[Any] = []
+        for mention_id, topic_id, published_at in chunk:
+            params.extend([workspace_id, mention_id, topic_id, _dt(published_at)])
+        with connection.cursor() as cursor:
+            cursor.execute(f"INSERT INTO {table} (workspace_id, mention_id, topic_id, published_at) VALUES "
+                           + ", ".join(["(%s, %s, %s, %s)"] * len(chunk)), params)

@@ -51,7 +51,7 @@ from django.utils import timezone
 from samphan.customers.selectors import customer_ids_by_identity
 from samphan.listening import bulk
 from samphan.listening.matching import matcher_for
-from samphan.listening.models import ALL_TOPICS, LABELS, Mention, MentionTopic, Topic
+from samphan.listening.models import ALL_TOPICS, LABELS, Mention, Topic
 from samphan.listening.spikes import HOUR, baseline_hours, hour_of
 from samphan.listening.spikes import check as spikes_check
 from samphan.sentiment.text import normalise
@@ -263,7 +263,7 @@ def _insert(workspace_id: int, rows: list[Mention], result: IngestResult) -> lis
     for _attempt in range(3):
         try:
             with transaction.atomic():
-                Mention.objects.bulk_create(rows, batch_size=500)
+                bulk.mentions_insert(rows)
             return rows
         except IntegrityError:
             taken = _existing_keys(workspace_id, [r.dedupe_key for r in rows])
@@ -275,7 +275,7 @@ def _insert(workspace_id: int, rows: list[Mention], result: IngestResult) -> lis
 
 
 def _topics_and_rollups(workspace_id: int, rows: list[Mention]) -> None:
-    links: list[MentionTopic] = []
+    links: list[tuple[int, int, datetime]] = []
     hourly: dict[tuple[int, datetime], list[int]] = {}
     per_author: dict[tuple[int, int], list] = {}
     for row in rows:
@@ -283,8 +283,7 @@ def _topics_and_rollups(workspace_id: int, rows: list[Mention]) -> None:
         column = LABELS.index(row.label)
         for scope in row._topics | {ALL_TOPICS}:  # type: ignore[attr-defined]
             if scope != ALL_TOPICS:
-                links.append(MentionTopic(workspace_id=workspace_id, mention_id=row.pk, topic_id=scope,
-                                          published_at=row.published_at))
+                links.append((row.pk, scope, row.published_at))
             counts = hourly.setdefault((scope, hour), [0, 0, 0, 0])
             counts[column] += 1
             if row.author_id:
@@ -294,7 +293,7 @@ def _topics_and_rollups(workspace_id: int, rows: list[Mention]) -> None:
                 entry[2] += row.label == "negative"
                 entry[3] = max(entry[3], row.published_at)
     if links:
-        MentionTopic.objects.bulk_create(links, batch_size=1000)
+        bulk.mention_topics_insert(workspace_id=workspace_id, links=links)
     if hourly:
         bulk.hourly_add(workspace_id=workspace_id, rows=hourly)
     if per_author:
