@@ -17,7 +17,7 @@ from django.db import connection
 
 from samphan.listening.models import Author, AuthorTopic, MentionHourly
 
-_CHUNK = 400  # rows per statement: 7 parameters each, under SQLite's 32,766-parameter limit
+_CHUNK = 400
 
 
 def _dt(value: datetime) -> Any:
@@ -29,42 +29,62 @@ def _chunks(rows: Sequence[Any], size: int = _CHUNK):
         yield rows[i:i + size]
 
 
+def _insert(table: str, columns: Sequence[str], pg_types: Sequence[str], rows: Sequence[Sequence[Any]],
+            tail: str = "") -> list[tuple]:
+    """INSERT rows, with ``tail`` (ON CONFLICT … / RETURNING …) after them; returns what RETURNING gives.
+
+    PostgreSQL: one statement whatever the row count, the columns sent as arrays and spread by
+    ``unnest`` — psycopg then parses a query with one placeholder per column instead of one per
+    value (parsing 15,000 placeholders cost more than the insert). SQLite: multi-row VALUES in
+    chunks under its parameter limit (its driver binds in C).
+    """
+    if not rows:
+        return []
+    out: list[tuple] = []
+    cols = ", ".join(columns)
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            names = [f"c{i}" for i in range(len(columns))]
+            select = ", ".join(f"{n}::jsonb" if t == "jsonb" else n for n, t in zip(names, pg_types, strict=True))
+            arrays = ", ".join(f"%s::{'text' if t == 'jsonb' else t}[]" for t in pg_types)
+            cursor.execute(f"INSERT INTO {table} ({cols}) SELECT {select} FROM unnest({arrays}) "
+                           f"AS u({', '.join(names)}) {tail}", [list(col) for col in zip(*rows, strict=True)])
+            if "RETURNING" in tail:
+                out.extend(cursor.fetchall())
+            return out
+        size = max(1, 30_000 // len(columns))
+        row = "(" + ", ".join(["%s"] * len(columns)) + ")"
+        for chunk in _chunks(rows, size):
+            cursor.execute(f"INSERT INTO {table} ({cols}) VALUES {', '.join([row] * len(chunk))} {tail}",
+                           [v for r in chunk for v in r])
+            if "RETURNING" in tail:
+                out.extend(cursor.fetchall())
+    return out
+
+
 def hourly_add(*, workspace_id: int, rows: dict[tuple[int, datetime], list[int]]) -> None:
     """Add counts [positive, neutral, negative, question] to (topic_id, hour) rows; negative deltas allowed."""
-    table = MentionHourly._meta.db_table
-    ordered = sorted(rows.items())
-    for chunk in _chunks(ordered):
-        values = ", ".join(["(%s, %s, %s, %s, %s, %s, %s)"] * len(chunk))
-        params: list[Any] = []
-        for (topic_id, hour), (pos, neu, neg, que) in chunk:
-            params.extend([workspace_id, topic_id, _dt(hour), pos, neu, neg, que])
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"INSERT INTO {table} (workspace_id, topic_id, hour, positive, neutral, negative, question) "
-                f"VALUES {values} ON CONFLICT (workspace_id, topic_id, hour) DO UPDATE SET "
-                f"positive = {table}.positive + excluded.positive, neutral = {table}.neutral + excluded.neutral, "
-                f"negative = {table}.negative + excluded.negative, question = {table}.question + excluded.question",
-                params)
+    t = MentionHourly._meta.db_table
+    _insert(t, ("workspace_id", "topic_id", "hour", "positive", "neutral", "negative", "question"),
+            ("int8", "int8", "timestamptz", "int8", "int8", "int8", "int8"),
+            [(workspace_id, topic_id, _dt(hour), *counts) for (topic_id, hour), counts in sorted(rows.items())],
+            f"ON CONFLICT (workspace_id, topic_id, hour) DO UPDATE SET "
+            f"positive = {t}.positive + excluded.positive, neutral = {t}.neutral + excluded.neutral, "
+            f"negative = {t}.negative + excluded.negative, question = {t}.question + excluded.question")
 
 
 def author_topics_add(*, workspace_id: int, rows: dict[tuple[int, int], tuple[int, int, int, datetime]]) -> None:
     """(author_id, topic_id) → (reach, mentions, negative, last_mention_at): add the counts, keep the latest."""
-    table = AuthorTopic._meta.db_table
-    ordered = sorted(rows.items())
-    for chunk in _chunks(ordered):
-        values = ", ".join(["(%s, %s, %s, %s, %s, %s, %s)"] * len(chunk))
-        params: list[Any] = []
-        for (author_id, topic_id), (reach, mentions, negative, last) in chunk:
-            params.extend([workspace_id, author_id, topic_id, reach, mentions, negative, _dt(last)])
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"INSERT INTO {table} (workspace_id, author_id, topic_id, reach, mentions, negative, last_mention_at) "
-                f"VALUES {values} ON CONFLICT (author_id, topic_id) DO UPDATE SET "
-                f"reach = excluded.reach, mentions = {table}.mentions + excluded.mentions, "
-                f"negative = {table}.negative + excluded.negative, "
-                f"last_mention_at = CASE WHEN excluded.last_mention_at > {table}.last_mention_at "
-                f"THEN excluded.last_mention_at ELSE {table}.last_mention_at END",
-                params)
+    t = AuthorTopic._meta.db_table
+    _insert(t, ("workspace_id", "author_id", "topic_id", "reach", "mentions", "negative", "last_mention_at"),
+            ("int8", "int8", "int8", "int8", "int8", "int8", "timestamptz"),
+            [(workspace_id, author_id, topic_id, reach, mentions, negative, _dt(last))
+             for (author_id, topic_id), (reach, mentions, negative, last) in sorted(rows.items())],
+            f"ON CONFLICT (author_id, topic_id) DO UPDATE SET "
+            f"reach = excluded.reach, mentions = {t}.mentions + excluded.mentions, "
+            f"negative = {t}.negative + excluded.negative, "
+            f"last_mention_at = CASE WHEN excluded.last_mention_at > {t}.last_mention_at "
+            f"THEN excluded.last_mention_at ELSE {t}.last_mention_at END")
 
 
 def authors_upsert(*, workspace_id: int, rows: dict[tuple[str, str], tuple[str, str, int, int | None]],
@@ -74,77 +94,59 @@ def authors_upsert(*, workspace_id: int, rows: dict[tuple[str, str], tuple[str, 
     Name, handle and reach take the newest values; a customer link is set when found and never
     cleared here (an unlinked mention does not unlink the author).
     """
-    table = Author._meta.db_table
-    ids: dict[tuple[str, str], int] = {}
-    ordered = sorted(rows.items())
-    for chunk in _chunks(ordered):
-        values = ", ".join(["(%s, %s, %s, %s, %s, %s, %s, %s)"] * len(chunk))
-        params: list[Any] = []
-        for (source, key), (name, handle, reach, customer_id) in chunk:
-            params.extend([workspace_id, source, key, name, handle, reach, customer_id, _dt(now)])
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"INSERT INTO {table} (workspace_id, source, key, name, handle, reach, customer_id, first_seen_at) "
-                f"VALUES {values} ON CONFLICT (workspace_id, source, key) DO UPDATE SET "
-                f"name = CASE WHEN excluded.name <> '' THEN excluded.name ELSE {table}.name END, "
-                f"handle = CASE WHEN excluded.handle <> '' THEN excluded.handle ELSE {table}.handle END, "
-                f"reach = CASE WHEN excluded.reach > 0 THEN excluded.reach ELSE {table}.reach END, "
-                f"customer_id = COALESCE(excluded.customer_id, {table}.customer_id) "
-                f"RETURNING id, source, key",
-                params)
-            for pk, source, key in cursor.fetchall():
-                ids[(source, key)] = pk
-    return ids
+    t = Author._meta.db_table
+    found = _insert(
+        t, ("workspace_id", "source", "key", "name", "handle", "reach", "customer_id", "first_seen_at"),
+        ("int8", "text", "text", "text", "text", "int8", "int8", "timestamptz"),
+        [(workspace_id, source, key, name, handle, reach, customer_id, _dt(now))
+         for (source, key), (name, handle, reach, customer_id) in sorted(rows.items())],
+        f"ON CONFLICT (workspace_id, source, key) DO UPDATE SET "
+        f"name = CASE WHEN excluded.name <> '' THEN excluded.name ELSE {t}.name END, "
+        f"handle = CASE WHEN excluded.handle <> '' THEN excluded.handle ELSE {t}.handle END, "
+        f"reach = CASE WHEN excluded.reach > 0 THEN excluded.reach ELSE {t}.reach END, "
+        f"customer_id = COALESCE(excluded.customer_id, {t}.customer_id) RETURNING id, source, key")
+    return {(source, key): pk for pk, source, key in found}
 
 
-# Mention columns written on ingest, in order (the rest keep their database defaults: none here).
-MENTION_COLUMNS = ("workspace_id", "connector", "source", "feed_id", "external_id", "dedupe_key", "url", "text",
-                   "language", "author_id", "author_name", "author_handle", "reach", "engagement", "customer_id",
-                   "published_at", "created_at", "label", "model_label", "score_positive", "score_neutral",
-                   "score_negative", "score_question", "label_corrected_by_id", "label_corrected_at", "velocity",
-                   "priority", "status", "conversation_id", "meta")
-_MENTION_CHUNK = 500  # 30 parameters a row
+# Mention columns written on ingest, in order, with their PostgreSQL types.
+MENTION_COLUMNS = (
+    ("workspace_id", "int8"), ("connector", "text"), ("source", "text"), ("feed_id", "int8"),
+    ("external_id", "text"), ("dedupe_key", "text"), ("url", "text"), ("text", "text"), ("language", "text"),
+    ("author_id", "int8"), ("author_name", "text"), ("author_handle", "text"), ("reach", "int8"),
+    ("engagement", "int8"), ("customer_id", "int8"), ("published_at", "timestamptz"),
+    ("created_at", "timestamptz"), ("label", "text"), ("model_label", "text"), ("score_positive", "float8"),
+    ("score_neutral", "float8"), ("score_negative", "float8"), ("score_question", "float8"),
+    ("velocity", "float8"), ("priority", "float8"), ("status", "text"), ("meta", "jsonb"),
+)
 
 
 def mentions_insert(rows: Sequence[Any]) -> None:
-    """Insert Mention objects in multi-row statements and set their ids (matched back by dedupe key).
+    """Insert Mention objects and set their ids (matched back by dedupe key).
 
-    What Django's bulk_create does, without compiling a model instance field by field: at a few
-    thousand mentions a second that compilation cost more than the database's work.
+    What Django's bulk_create does, without compiling each model instance field by field: at
+    thousands of mentions a second that compilation cost more than the database's work.
     """
     import json
 
     from samphan.listening.models import Mention
 
-    table = Mention._meta.db_table
-    columns = ", ".join(MENTION_COLUMNS)
-    for chunk in _chunks(rows, _MENTION_CHUNK):
-        params: list[Any] = []
-        for m in chunk:
-            params.extend([m.workspace_id, m.connector, m.source, m.feed_id, m.external_id, m.dedupe_key, m.url,
-                           m.text, m.language, m.author_id, m.author_name, m.author_handle, m.reach, m.engagement,
-                           m.customer_id, _dt(m.published_at), _dt(m.created_at), m.label, m.model_label,
-                           m.score_positive, m.score_neutral, m.score_negative, m.score_question, None, None,
-                           m.velocity, m.priority, m.status, None, json.dumps(m.meta, ensure_ascii=False)])
-        row = "(" + ", ".join(["%s"] * len(MENTION_COLUMNS)) + ")"
-        with connection.cursor() as cursor:
-            cursor.execute(f"INSERT INTO {table} ({columns}) VALUES {', '.join([row] * len(chunk))} "
-                           f"RETURNING id, dedupe_key", params)
-            ids = {key: pk for pk, key in cursor.fetchall()}
-        for m in chunk:
-            m.pk = m.id = ids[m.dedupe_key]
-            m._state.adding = False
+    values = [(m.workspace_id, m.connector, m.source, m.feed_id, m.external_id, m.dedupe_key, m.url, m.text,
+               m.language, m.author_id, m.author_name, m.author_handle, m.reach, m.engagement, m.customer_id,
+               _dt(m.published_at), _dt(m.created_at), m.label, m.model_label, m.score_positive, m.score_neutral,
+               m.score_negative, m.score_question, m.velocity, m.priority, m.status,
+               json.dumps(m.meta, ensure_ascii=False)) for m in rows]
+    found = _insert(Mention._meta.db_table, [c for c, _ in MENTION_COLUMNS], [t for _, t in MENTION_COLUMNS],
+                    values, "RETURNING id, dedupe_key")
+    ids = {key: pk for pk, key in found}
+    for m in rows:
+        m.pk = m.id = ids[m.dedupe_key]
+        m._state.adding = False
 
 
 def mention_topics_insert(*, workspace_id: int, links: Sequence[tuple[int, int, datetime]]) -> None:
     """(mention_id, topic_id, published_at) rows of MentionTopic."""
     from samphan.listening.models import MentionTopic
 
-    table = MentionTopic._meta.db_table
-    for chunk in _chunks(links, 1000):
-        params: list[Any] = []
-        for mention_id, topic_id, published_at in chunk:
-            params.extend([workspace_id, mention_id, topic_id, _dt(published_at)])
-        with connection.cursor() as cursor:
-            cursor.execute(f"INSERT INTO {table} (workspace_id, mention_id, topic_id, published_at) VALUES "
-                           + ", ".join(["(%s, %s, %s, %s)"] * len(chunk)), params)
+    _insert(MentionTopic._meta.db_table, ("workspace_id", "mention_id", "topic_id", "published_at"),
+            ("int8", "int8", "int8", "timestamptz"),
+            [(workspace_id, mention_id, topic_id, _dt(published_at)) for mention_id, topic_id, published_at in links])
