@@ -5,8 +5,10 @@ For a batch of ``MentionIn`` it
 1. drops duplicates — in the batch and against the workspace's stored mentions — on the
    dedupe key: ``sha1(source:external_id)``, or when a connector has no id,
    ``sha1(source:author:normalised text)`` (the content-hash fallback);
-2. classifies them in one call to ``samphan.sentiment.classify`` (batched: the model's cost
-   is per batch more than per text), keeping label, the four scores and the language;
+2. classifies them with ``samphan.sentiment.workspace.classify_for_workspace`` — the
+   workspace's own retrained models where it has them, else the default ones — in batches of
+   2,000 (the model's cost is per batch more than per text), keeping label, the four scores and
+   the language;
 3. matches them to the workspace's active topics (``matching.py``);
 4. links each to a customer when an identity of its author (X user id or handle, Facebook id,
    e-mail, LINE id, phone) is known in the workspace — nobody is created here;
@@ -171,7 +173,7 @@ def _surges(workspace_id: int, needed: dict[int, set[datetime]],
 def mentions_ingest(*, workspace: Any, items: Sequence[MentionIn], connector: str, feed: Any = None,
                     now: datetime | None = None, check_spikes: bool = True) -> IngestResult:
     """Store a batch of mentions of one workspace. Idempotent: a mention seen before is skipped."""
-    from samphan.sentiment import classify
+    from samphan.sentiment.workspace import classify_for_workspace
 
     workspace_id = getattr(workspace, "pk", workspace)
     now = now or timezone.now()
@@ -195,7 +197,7 @@ def mentions_ingest(*, workspace: Any, items: Sequence[MentionIn], connector: st
     texts = [i.text[:MAX_TEXT] for _, i in fresh]
     sentiments: list[dict] = []
     for start in range(0, len(texts), CLASSIFY_BATCH):
-        sentiments.extend(classify(texts[start:start + CLASSIFY_BATCH]))
+        sentiments.extend(classify_for_workspace(workspace=workspace_id, texts=texts[start:start + CLASSIFY_BATCH]))
     topic_sets = topic_matcher(workspace_id).match_many(texts)
     wanted = {ident for _, i in fresh for ident in i.identities if ident[1]}
     customers = customer_ids_by_identity(workspace=workspace_id, identities=wanted) if wanted else {}
