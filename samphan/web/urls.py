@@ -4,6 +4,7 @@ from samphan.web import (
     views,
     views_analytics,
     views_customers,
+    views_guard,
     views_listening,
     views_segments,
     views_sla,
@@ -87,6 +88,14 @@ urlpatterns = [
     path("w/<slug:slug>/inbox/reports/", views_sla.sla_report, name="sla_report"),
     path("w/<slug:slug>/inbox/reports/conversations.csv", views_sla.sla_report_csv, name="sla_report_csv"),
     path("w/<slug:slug>/import/", include("samphan.imports.urls")),
+    # Brand voice: the guard's settings and the live check any reply box posts to.
+    path("w/<slug:slug>/guard/", views_guard.guard_page, name="guard"),
+    path("w/<slug:slug>/guard/check/", views_guard.guard_check, name="guard_check"),
+    path("w/<slug:slug>/guard/me/", views_guard.guard_my_particle, name="guard_my_particle"),
+    path("w/<slug:slug>/guard/settings/", views_guard.guard_settings, name="guard_settings"),
+    path("w/<slug:slug>/guard/banned/", views_guard.guard_banned_add, name="guard_banned_add"),
+    path("w/<slug:slug>/guard/banned/<int:phrase_id>/delete/", views_guard.guard_banned_delete,
+         name="guard_banned_delete"),
     path("w/<slug:slug>/audit/", views.audit_log, name="audit"),
     path("w/<slug:slug>/area/<str:area>/", views.area, name="area"),
 ]

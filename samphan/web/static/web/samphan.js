@@ -41,6 +41,17 @@
     });
   });
 
+  // The brand-voice guard's "Use suggestion": put the suggested wording in the reply box.
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest("[data-guard-use]");
+    if (!button) return;
+    var box = document.querySelector(button.getAttribute("data-guard-use"));
+    if (!box) return;
+    box.value = button.getAttribute("data-suggestion");
+    box.dispatchEvent(new Event("input", { bubbles: true }));
+    box.focus();
+  });
+
   // Picking a workspace goes there at once; the form also works with its button.
   document.addEventListener("change", function (event) {
     var select = event.target.closest("[data-ws-switch] select");
