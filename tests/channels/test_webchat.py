@@ -314,6 +314,17 @@ def test_rate_limits_per_visitor_and_per_address(webchat_account, settings):
     assert results[-1] == 429
 
 
+def test_polls_and_read_receipts_share_a_limit(webchat_account, settings):
+    settings.SAMPHAN_WEBCHAT_RATE_POLL = "3/m"
+    client = widget_client()
+    send(client, webchat_account, "hi", "c1")
+    codes = [get(client, webchat_account, "messages").status_code,
+             post(client, webchat_account, "seen", {"up_to": 1}).status_code,
+             get(client, webchat_account, "messages").status_code,
+             post(client, webchat_account, "seen", {"up_to": 1}).status_code]
+    assert codes == [200, 200, 200, 429]
+
+
 def test_rate_limit_fails_open_when_the_cache_is_down(webchat_account, monkeypatch):
     def broken(*args, **kwargs):
         raise ConnectionError("cache down")

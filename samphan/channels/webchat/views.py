@@ -270,6 +270,8 @@ def seen(request: HttpRequest, account: ChannelAccount) -> HttpResponse:
         return _error(422, "validation_error", "up_to: expected a message id (a whole number)",
                       details={"field": "up_to"})
     visitor = visitor_from_request(request, account)
+    if wait := _wait_seconds(request, "poll", _rate("SAMPHAN_WEBCHAT_RATE_POLL"), visitor):
+        return _throttled(wait)  # read receipts share the transcript reads' budget
     if visitor is None:
         return _ok({"delivered": 0})
     return _ok({"delivered": services.webchat_mark_seen(account=account, visitor_id=visitor, up_to=up_to)})
