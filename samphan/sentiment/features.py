@@ -194,11 +194,9 @@ class WordNgrams:
         docs: list[int] = []
         cols: list[int] = []
         for doc, tokens in enumerate(token_lists):
-            for term in word_ngrams(tokens):
-                index = lookup(term)
-                if index is not None:
-                    docs.append(doc)
-                    cols.append(index)
+            found = [index for index in map(lookup, word_ngrams(tokens)) if index is not None]
+            cols.extend(found)
+            docs.extend([doc] * len(found))
         return _tfidf_rows(np.array(docs, dtype=np.int64), np.array(cols, dtype=np.int64),
                            len(token_lists), max(self.n_features, 1), self.idf)
 

@@ -16,7 +16,7 @@ import numpy as np
 from scipy import sparse
 
 from samphan.sentiment.features import CharNgrams, WordNgrams
-from samphan.sentiment.text import normalise, tokenize
+from samphan.sentiment.text import normalise, question_cues, tokenize
 
 # Corpus categories, in the order of the model's columns, and the labels the API shows.
 CATEGORIES = ("neg", "neu", "pos", "q")
@@ -39,6 +39,10 @@ class ThaiSentimentModel:
     meta: dict = field(default_factory=dict)
     # "th": PyThaiNLP tokens; "en": English tokens plus VADER's four lexicon columns at the end.
     language: str = "th"
+    # 1: character and word n-grams. 2 (Thai): word n-grams see the message's start and end
+    # (``BOUNDARY_TOKENS``: "xxbos ราคา", "ไหม xxeos"), plus two question-cue columns
+    # (``text.question_cues``). The version is stored with the model; old files stay 1.
+    feature_version: int = 1
 
     def __post_init__(self) -> None:
         if self.language not in LANGUAGES:
@@ -61,7 +65,11 @@ class ThaiSentimentModel:
         else:
             if tokens is None:
                 tokens = [tokenize(t) for t in clean]
-            blocks = [self.char.transform(clean), self.word.transform(tokens)]
+            if self.feature_version >= 2:
+                blocks = [self.char.transform(clean), self.word.transform(with_boundaries(tokens)),
+                          question_cues(clean)]
+            else:
+                blocks = [self.char.transform(clean), self.word.transform(tokens)]
         return sparse.hstack(blocks, format="csr", dtype=np.float32)
 
     # --- prediction ----------------------------------------------------------------
@@ -91,6 +99,7 @@ class ThaiSentimentModel:
             "log_prior_shift": np.asarray(self.log_prior_shift, dtype=np.float64),
             "meta": np.frombuffer(json.dumps(self.meta, ensure_ascii=False).encode(), dtype=np.uint8),
             "language": np.frombuffer(self.language.encode(), dtype=np.uint8),
+            "feature_version": np.array([self.feature_version], dtype=np.int64),
             **self.char.to_arrays("char_"),
             **self.word.to_arrays("word_"),
         }
@@ -105,6 +114,7 @@ class ThaiSentimentModel:
             if fmt not in READABLE_FORMATS:
                 raise ValueError(f"{path}: unknown model format {fmt!r} (expected {FORMAT!r})")
             language = arrays["language"].tobytes().decode() if "language" in arrays.files else "th"
+            version = int(arrays["feature_version"][0]) if "feature_version" in arrays.files else 1
             return cls(
                 char=CharNgrams.from_arrays(arrays, "char_"),
                 word=WordNgrams.from_arrays(arrays, "word_"),
@@ -114,7 +124,16 @@ class ThaiSentimentModel:
                 classes=tuple(arrays["classes"].tobytes().decode().split("\n")),
                 meta=json.loads(arrays["meta"].tobytes().decode()),
                 language=language,
+                feature_version=version,
             )
+
+
+BOUNDARY_TOKENS = ("xxbos", "xxeos")
+
+
+def with_boundaries(token_lists: Sequence[Sequence[str]]) -> list[list[str]]:
+    start, end = BOUNDARY_TOKENS
+    return [[start, *tokens, end] for tokens in token_lists]
 
 
 def shift_priors(p: np.ndarray, shift: np.ndarray) -> np.ndarray:

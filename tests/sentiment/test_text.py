@@ -65,3 +65,11 @@ def test_tokenize_drops_whitespace():
 ])
 def test_detect_language_on_mixed_text(text, language):
     assert detect_language(text) == language
+
+
+def test_question_cues():
+    from samphan.sentiment.text import question_cues
+
+    x = question_cues([normalise(t) for t in ("มีสาขาไหนบ้าง", "ใช้ดีมั้ยคะ", "โอเค", "ok?")]).toarray()
+    assert x.tolist() == [[1, 0], [1, 0], [0, 0], [0, 1]]
+    assert question_cues([]).shape == (0, 2)

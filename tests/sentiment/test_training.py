@@ -111,3 +111,28 @@ def test_english_training_on_a_tiny_set(tmp_path):
     results = classify(["so happy with it, thanks", "awful, broken again"], english_model_path=path)
     assert [r["label"] for r in results] == ["positive", "negative"]
     assert ThaiSentimentModel.load(path).language == "en"
+
+
+def test_new_thai_models_see_boundaries_and_question_cues(tiny_model):
+    model, _, _ = tiny_model
+    assert model.feature_version == 2
+    assert "xxbos" in model.word.vocabulary and "xxeos" in model.word.vocabulary
+    x = model.features(["ราคาเท่าไหร่คะ", "ชอบมาก", "จริงเหรอ?"])
+    assert x.shape[1] == model.char.n_features + model.word.n_features + 2
+    assert x[:, -2:].toarray().tolist() == [[1, 0], [0, 0], [1, 1]]
+
+
+def test_a_version_1_file_still_loads_and_predicts_the_same(tiny_model, tmp_path):
+    """Models saved before feature_version existed (format /1: no language, no version) keep working."""
+    model, _, path = tiny_model
+    old = ThaiSentimentModel(char=model.char, word=model.word, coef=model.coef[:, :-2],
+                             intercept=model.intercept, log_prior_shift=model.log_prior_shift, feature_version=1)
+    arrays = _arrays(path)
+    del arrays["language"], arrays["feature_version"]
+    arrays["format"] = np.frombuffer(b"samphan-sentiment-linear/1", dtype=np.uint8)
+    arrays["coef"] = old.coef
+    np.savez_compressed(tmp_path / "old.npz", **arrays)
+    loaded = ThaiSentimentModel.load(tmp_path / "old.npz")
+    assert (loaded.language, loaded.feature_version) == ("th", 1)
+    texts = ["ชอบ", "แย่มาก", "เท่าไหร่"]
+    assert np.allclose(loaded.predict_proba(texts), old.predict_proba(texts), atol=1e-6)

@@ -63,6 +63,8 @@ class Command(SamphanCommand):
         train.add_argument("--with-corrections", action="store_true", dest="with_corrections",
                            help="add the workspace's label corrections to the training data")
         train.add_argument("--c", type=float, default=2.0, help="inverse L2 strength (default 2)")
+        train.add_argument("--seed", type=int, default=0,
+                           help="seed of the folds and of liblinear (default 0): same data and seed, same model")
         train.add_argument("--folds", type=int, default=5,
                            help="folds for tuning the class priors (0: no tuning; default 5)")
         train.add_argument("--json", action="store_true", help="print the training report as JSON")
@@ -116,7 +118,7 @@ class Command(SamphanCommand):
         out = opts["out"] or (Path(settings.VAR_DIR) / "sentiment" / workspace.slug if workspace
                               else DEFAULT_MODEL.parent)
         model, report = train(examples, extra=extra, valid=valid, c=opts["c"], folds=opts["folds"],
-                              extra_weight=opts["extra_weight"], language=language,
+                              extra_weight=opts["extra_weight"], language=language, seed=opts["seed"],
                               progress=lambda message: self.stderr.write(message))
         out.mkdir(parents=True, exist_ok=True)
         model_path = out / layout["model"]
