@@ -7,7 +7,8 @@ never a replay of message history.
 
 PostgreSQL computes everything in one statement: GROUPING SETS for the
 overall, per-agent, per-team and per-channel rows, `percentile_cont` for the
-median and p90. SQLite has no percentile function: it reads the (kind,
+median and p90. A covering index (sla migration 0002) lets both read the range from the index
+alone. SQLite has no percentile function: it reads the (kind,
 dimension ids, values) rows of the range and aggregates them here with the
 same linear interpolation, so both give the same figures.
 """
@@ -201,60 +202,67 @@ CSV_COLUMNS = [
 def conversations_csv_rows(*, workspace: Any, rng: ReportRange, chunk: int = 2000) -> Iterator[list[Any]]:
     """One row per conversation with reporting events in the range: its figures in that range.
 
-    Conversations are read in id order in chunks (constant memory); the events of
-    a chunk are summed per conversation in the database.
+    The events of the range are summed per conversation in one grouped query, streamed
+    in conversation order (constant memory); conversation details come per chunk.
     """
     from django.db.models import Avg, Count, Max, Q, Sum
 
-    from samphan.inbox.models import Conversation, ReportingEvent
-    from samphan.inbox.selectors import customer_display_name
-    from samphan.sla.clock import BIT
+    from samphan.inbox.models import ReportingEvent
 
     ws_id = getattr(workspace, "pk", workspace)
     yield CSV_COLUMNS
     in_range = ReportingEvent.objects.filter(workspace_id=ws_id, occurred_at__gte=rng.since,
                                              occurred_at__lt=rng.until)
     first, response, resolution = (Q(kind="first_response"), Q(kind="response"), Q(kind="resolution"))
-    last = 0
-    while True:
-        ids = list(in_range.filter(conversation_id__gt=last).order_by("conversation_id")
-                   .values_list("conversation_id", flat=True).distinct()[:chunk])
-        if not ids:
-            return
-        sums = {r["conversation_id"]: r for r in in_range.filter(conversation_id__in=ids).values("conversation_id")
-                .annotate(fr_s=Max("value_seconds", filter=first), fr_b=Max("business_seconds", filter=first),
-                          fr_at=Max("occurred_at", filter=first),
-                          fr_met=Count("id", filter=first & Q(sla_met=True)),
-                          fr_measured=Count("sla_met", filter=first),
-                          responses=Count("id", filter=response), r_s=Avg("value_seconds", filter=response),
-                          r_b=Avg("business_seconds", filter=response),
-                          r_missed=Count("id", filter=response & Q(sla_met=False)),
-                          resolutions=Count("id", filter=resolution),
-                          res_s=Sum("value_seconds", filter=resolution),
-                          res_b=Sum("business_seconds", filter=resolution),
-                          res_missed=Count("id", filter=resolution & Q(sla_met=False)),
-                          res_measured=Count("sla_met", filter=resolution))}
-        conversations = (Conversation.objects.filter(workspace_id=ws_id, pk__in=ids).order_by("pk")
-                         .values("pk", "customer_id", "customer__first_name", "customer__last_name",
-                                 "customer__display_name", "customer__email", "customer__phone",
-                                 "channel_account__name", "team__name", "assignee__email",
-                                 "assignee__display_name", "priority", "status", "created_at", "sla_policy__name",
-                                 "sla_breaches"))
-        for c in conversations:
-            s = sums[c["pk"]]
-            yield [
-                c["pk"], customer_display_name(c), c["channel_account__name"], c["team__name"] or "",
-                c["assignee__display_name"] or c["assignee__email"] or "", c["priority"], c["status"],
-                c["created_at"].isoformat(),
-                s["fr_at"].isoformat() if s["fr_at"] else "", _num(s["fr_s"]), _num(s["fr_b"]),
-                _met(s["fr_met"], s["fr_measured"]),
-                s["responses"], _num(s["r_s"]), _num(s["r_b"]), s["r_missed"],
-                s["resolutions"], _num(s["res_s"]), _num(s["res_b"]),
-                _met(s["res_measured"] - s["res_missed"], s["res_measured"]) if s["res_measured"] else "",
-                c["sla_policy__name"] or "",
-                " ".join(t for t, bit in BIT.items() if c["sla_breaches"] & bit),
-            ]
-        last = ids[-1]
+    # One pass over the range, grouped by conversation and streamed in id order; each chunk of
+    # results then fetches its conversations' details in one query.
+    sums = (in_range.values("conversation_id").order_by("conversation_id")
+            .annotate(fr_s=Max("value_seconds", filter=first), fr_b=Max("business_seconds", filter=first),
+                      fr_at=Max("occurred_at", filter=first),
+                      fr_met=Count("id", filter=first & Q(sla_met=True)),
+                      fr_measured=Count("sla_met", filter=first),
+                      responses=Count("id", filter=response), r_s=Avg("value_seconds", filter=response),
+                      r_b=Avg("business_seconds", filter=response),
+                      r_missed=Count("id", filter=response & Q(sla_met=False)),
+                      resolutions=Count("id", filter=resolution),
+                      res_s=Sum("value_seconds", filter=resolution),
+                      res_b=Sum("business_seconds", filter=resolution),
+                      res_missed=Count("id", filter=resolution & Q(sla_met=False)),
+                      res_measured=Count("sla_met", filter=resolution)))
+    batch: list[dict[str, Any]] = []
+    for row in sums.iterator(chunk_size=chunk):
+        batch.append(row)
+        if len(batch) >= chunk:
+            yield from _csv_batch(ws_id, batch)
+            batch = []
+    if batch:
+        yield from _csv_batch(ws_id, batch)
+
+
+def _csv_batch(ws_id: int, batch: list[dict[str, Any]]) -> Iterator[list[Any]]:
+    from samphan.inbox.models import Conversation
+    from samphan.inbox.selectors import customer_display_name
+    from samphan.sla.clock import BIT
+
+    conversations = {c["pk"]: c for c in Conversation.objects.filter(
+        workspace_id=ws_id, pk__in=[r["conversation_id"] for r in batch])
+        .values("pk", "customer_id", "customer__first_name", "customer__last_name", "customer__display_name",
+                "customer__email", "customer__phone", "channel_account__name", "team__name", "assignee__email",
+                "assignee__display_name", "priority", "status", "created_at", "sla_policy__name", "sla_breaches")}
+    for s in batch:
+        c = conversations[s["conversation_id"]]
+        yield [
+            c["pk"], customer_display_name(c), c["channel_account__name"], c["team__name"] or "",
+            c["assignee__display_name"] or c["assignee__email"] or "", c["priority"], c["status"],
+            c["created_at"].isoformat(),
+            s["fr_at"].isoformat() if s["fr_at"] else "", _num(s["fr_s"]), _num(s["fr_b"]),
+            _met(s["fr_met"], s["fr_measured"]),
+            s["responses"], _num(s["r_s"]), _num(s["r_b"]), s["r_missed"],
+            s["resolutions"], _num(s["res_s"]), _num(s["res_b"]),
+            _met(s["res_measured"] - s["res_missed"], s["res_measured"]) if s["res_measured"] else "",
+            c["sla_policy__name"] or "",
+            " ".join(t for t, bit in BIT.items() if c["sla_breaches"] & bit),
+        ]
 
 
 def _num(value: float | None) -> Any:
