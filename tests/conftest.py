@@ -2,10 +2,17 @@ from __future__ import annotations
 
 import pytest
 from django.test import Client
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
 
 from config.celery import app as celery_app
 from samphan.accounts.services import api_token_create
 from tests.factories import PASSWORD, MembershipFactory, WorkspaceFactory
+
+# Property tests check correctness, not speed: on a loaded 2-core CI machine Hypothesis's
+# timing checks ("input generation is slow", per-example deadlines) fail tests that are right.
+hypothesis_settings.register_profile("samphan", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+hypothesis_settings.load_profile("samphan")
 
 
 @pytest.fixture(autouse=True)
