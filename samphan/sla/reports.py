@@ -22,7 +22,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from django.db import connection
+from django.db import connection, transaction
 
 from samphan.core.errors import ValidationFailed
 from samphan.sla.models import DEFAULT_TIME_ZONE, BusinessHours
@@ -89,11 +89,9 @@ SELECT kind, agent_id, team_id, channel_account_id,
        GROUPING(agent_id) AS g_agent, GROUPING(team_id) AS g_team, GROUPING(channel_account_id) AS g_channel,
        count(*),
        avg(value_seconds),
-       percentile_cont(0.5) WITHIN GROUP (ORDER BY value_seconds),
-       percentile_cont(0.9) WITHIN GROUP (ORDER BY value_seconds),
+       percentile_cont(ARRAY[0.5, 0.9]) WITHIN GROUP (ORDER BY value_seconds),
        avg(business_seconds),
-       percentile_cont(0.5) WITHIN GROUP (ORDER BY business_seconds),
-       percentile_cont(0.9) WITHIN GROUP (ORDER BY business_seconds),
+       percentile_cont(ARRAY[0.5, 0.9]) WITHIN GROUP (ORDER BY business_seconds),
        count(*) FILTER (WHERE sla_met),
        count(sla_met)
 FROM inbox_reportingevent
@@ -103,20 +101,26 @@ GROUP BY GROUPING SETS ((kind), (kind, agent_id), (kind, team_id), (kind, channe
 
 
 def _pg_rows(ws_id: int, rng: ReportRange) -> Iterator[tuple[str, str | None, int | None, dict[str, Any]]]:
-    with connection.cursor() as cursor:
+    # The sorts behind the percentiles spill to disk with PostgreSQL's default 4 MB (30 days of a
+    # million conversations' events: 5 s instead of under one); this transaction gets more.
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL work_mem = '64MB'")
         cursor.execute(_PG_SQL, [ws_id, rng.since, rng.until])
-        for (kind, agent, team, channel, g_agent, g_team, g_channel, count, w_avg, w_med, w_p90, b_avg, b_med,
-             b_p90, met, measured) in cursor.fetchall():
-            if not g_agent:
-                dim, key = "agent", agent
-            elif not g_team:
-                dim, key = "team", team
-            elif not g_channel:
-                dim, key = "channel", channel
-            else:
-                dim, key = None, None
-            yield kind, dim, key, _figures(count, {"average": w_avg, "median": w_med, "p90": w_p90},
-                                           {"average": b_avg, "median": b_med, "p90": b_p90}, met, measured)
+        rows = cursor.fetchall()
+    for (kind, agent, team, channel, g_agent, g_team, g_channel, count, w_avg, w_pct, b_avg, b_pct, met,
+         measured) in rows:
+        w_med, w_p90 = w_pct
+        b_med, b_p90 = b_pct if b_pct is not None else (None, None)
+        if not g_agent:
+            dim, key = "agent", agent
+        elif not g_team:
+            dim, key = "team", team
+        elif not g_channel:
+            dim, key = "channel", channel
+        else:
+            dim, key = None, None
+        yield kind, dim, key, _figures(count, {"average": w_avg, "median": w_med, "p90": w_p90},
+                                       {"average": b_avg, "median": b_med, "p90": b_p90}, met, measured)
 
 
 # --- SQLite (and anything else): aggregate here ------------------------------------------------------
