@@ -66,6 +66,32 @@ def line_body(n: int, user: str, ts: int) -> bytes:
                       separators=(",", ":")).encode()
 
 
+def seed_senders(workspace, account, count: int, *, known: bool) -> list[str]:
+    """LINE user ids of `count` senders; known ones get a customer, an identity and an open conversation."""
+    users = [f"U{uuid.uuid4().hex}" for _ in range(count)]
+    if known:
+        customers = Customer.objects.bulk_create([Customer(workspace=workspace, display_name=f"ลูกค้า {i}")
+                                                  for i in range(count)], batch_size=2000)
+        Identity.objects.bulk_create([Identity(workspace=workspace, customer=c, kind="line", value=u)
+                                      for c, u in zip(customers, users, strict=True)], batch_size=2000)
+        Conversation.objects.bulk_create([Conversation(workspace=workspace, channel_account=account, customer=c,
+                                                       thread_key=u, contact_id=u)
+                                          for c, u in zip(customers, users, strict=True)], batch_size=2000)
+    return users
+
+
+def webhook_rows(workspace, account, users: list[str], messages: int) -> list[WebhookEvent]:
+    """Unsaved webhook rows as the view stores them: one signed LINE message event each, senders in turn."""
+    base_ts = int(time.time() * 1000)
+    rows = []
+    for n in range(messages):
+        body = line_body(n, users[n % len(users)], base_ts + n)
+        sig = base64.b64encode(hmac.new(SECRET.encode(), body, hashlib.sha256).digest()).decode()
+        rows.append(WebhookEvent(workspace=workspace, channel_account=account, body=body,
+                                 headers={"content-type": "application/json", "x-line-signature": sig}))
+    return rows
+
+
 def process_cpu(pid: int) -> float:
     """User + system CPU seconds of one process (Linux /proc)."""
     try:
@@ -110,15 +136,7 @@ def main() -> None:
     workspace = Workspace.objects.create(slug=f"bench-in-{run}", name="Inbound benchmark")
     account = channel_account_create(workspace=workspace, provider="line", name="Bench OA",
                                      secrets={"channel_secret": SECRET, "access_token": "x"})
-    users = [f"U{uuid.uuid4().hex}" for _ in range(args.senders)]
-    if not args.new_senders:
-        customers = Customer.objects.bulk_create([Customer(workspace=workspace, display_name=f"ลูกค้า {i}")
-                                                  for i in range(args.senders)], batch_size=2000)
-        Identity.objects.bulk_create([Identity(workspace=workspace, customer=c, kind="line", value=u)
-                                      for c, u in zip(customers, users, strict=True)], batch_size=2000)
-        Conversation.objects.bulk_create([Conversation(workspace=workspace, channel_account=account, customer=c,
-                                                       thread_key=u, contact_id=u)
-                                          for c, u in zip(customers, users, strict=True)], batch_size=2000)
+    users = seed_senders(workspace, account, args.senders, known=not args.new_senders)
 
     queue = f"bench-inbound-{run}"  # the worker's name; tasks use the default queue of this broker
     kick_reset()
@@ -128,13 +146,7 @@ def main() -> None:
                                 cwd=REPO, env=env, start_new_session=True) for i in range(args.workers)]
     try:
         time.sleep(6)  # worker start-up (its start-up sweep finds nothing)
-        base_ts = int(time.time() * 1000)
-        rows = []
-        for n in range(args.messages):
-            body = line_body(n, users[n % args.senders], base_ts + n)
-            sig = base64.b64encode(hmac.new(SECRET.encode(), body, hashlib.sha256).digest()).decode()
-            rows.append(WebhookEvent(workspace=workspace, channel_account=account, body=body,
-                                     headers={"content-type": "application/json", "x-line-signature": sig}))
+        rows = webhook_rows(workspace, account, users, args.messages)
         start = time.perf_counter()
         WebhookEvent.objects.bulk_create(rows, batch_size=2000)
         ids = list(WebhookEvent.objects.filter(channel_account=account).values_list("id", flat=True))

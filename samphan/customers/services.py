@@ -113,6 +113,63 @@ def customer_resolve_or_create(
     return customer_create(workspace=workspace, via=via, identities=identities, **fields), True
 
 
+def customers_create_for_identities(*, workspace: Any, wanted: dict[tuple[str, str], str],
+                                    via: str = "system") -> dict[tuple[str, str], int]:
+    """A new customer for each unknown (kind, normalised value), named by its display name: the set-based
+    form of customer_resolve_or_create for a channel's batch of first-time senders. Returns
+    (kind, value) → customer id.
+
+    Three INSERTs (customers, identities, audit entries) for the whole set instead of a dozen
+    statements per customer. Exact identity only, nobody merged: the result is what
+    customer_create would have written for each (primary e-mail / phone filled from the identity).
+    If another writer took one of the identities meanwhile (the unique constraint says so), the
+    set is rolled back and resolved one by one, linking to that writer's customer.
+    """
+    from samphan.core.models import AuditEvent
+
+    workspace_id = getattr(workspace, "pk", workspace)
+    if not wanted:
+        return {}
+    try:
+        with transaction.atomic():
+            now = timezone.now()
+            customers = []
+            for (kind, value), display_name in wanted.items():
+                customer = Customer(workspace_id=workspace_id, display_name=(display_name or "")[:255])
+                if field := PRIMARY_CONTACT.get(kind):
+                    setattr(customer, field, value)
+                customer.search_text = customer_search_text(customer)
+                customers.append(customer)
+            Customer.objects.bulk_create(customers)
+            if any(c.pk is None for c in customers):  # a database that cannot return ids: the careful path
+                raise IntegrityError("customer ids not returned")
+            Identity.objects.bulk_create([
+                Identity(workspace_id=workspace_id, customer=customer, kind=kind, value=value, display_value=value,
+                         created_at=now)
+                for (kind, value), customer in zip(wanted, customers, strict=True)])
+            AuditEvent.objects.bulk_create([
+                AuditEvent(workspace_id=workspace_id, via=via, action="customer.created",
+                           target_type=Customer._meta.label_lower, target_id=str(c.pk), summary=c.name[:255],
+                           changes={}, created_at=now)
+                for c in customers])
+            return {key: c.pk for key, c in zip(wanted, customers, strict=True)}
+    except IntegrityError:
+        pass
+    found: dict[tuple[str, str], int] = {}
+    for (kind, value), display_name in wanted.items():
+        fields = {"display_name": display_name[:255]} if display_name else {}
+        try:
+            customer, _ = customer_resolve_or_create(workspace=workspace_id, identities={kind: value}, via=via,
+                                                     **fields)
+        except Conflict:
+            # Another writer created this identity a moment ago: link to theirs.
+            customer = customer_find_by_identity(workspace=workspace_id, kind=kind, value=value)
+            if customer is None:
+                raise
+        found[(kind, value)] = customer.pk
+    return found
+
+
 @transaction.atomic
 def customer_identity_claim(*, workspace: Any, holder: tuple[str, str], kind: str, raw: str,
                             via: str = "system") -> Customer:

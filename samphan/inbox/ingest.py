@@ -7,8 +7,9 @@ one query each, lock those conversations, insert the messages in one
 statement, update the conversations in one statement.
 
 Identity resolution is exact: a sender whose identity (LINE user id, PSID, ...)
-is known in the workspace links to that customer; an unknown one gets a new
-customer through customers.services.customer_resolve_or_create. Nobody is
+is known in the workspace links to that customer; unknown ones get new
+customers, the batch's in three INSERTs (customers.services.customers_create_for_identities).
+Nobody is
 merged here; similar-looking customers are left to duplicate detection.
 """
 
@@ -27,16 +28,14 @@ from django.utils import timezone
 
 from samphan.channels.adapters.base import InboundEvent
 from samphan.channels.models import ChannelContact, OutboundMessage
-from samphan.core.errors import Conflict
 from samphan.customers.identity import normalise_identity
 from samphan.customers.models import Identity
 from samphan.customers.services import (
-    customer_find_by_identity,
     customer_identity_claim,
-    customer_resolve_or_create,
+    customers_create_for_identities,
 )
 from samphan.inbox.assignment import route
-from samphan.inbox.bulk import conversations_write_counters
+from samphan.inbox.bulk import conversations_write_counters, rows_insert
 from samphan.inbox.models import AssignmentRule, Conversation, Message
 from samphan.sentiment.workspace import classify_for_workspace
 from samphan.sla.clock import sla_context, sla_refresh
@@ -72,9 +71,9 @@ def resolve_customers(*, workspace_id: int, senders: dict[tuple[str, str], str],
                       created: list[int] | None = None) -> dict[tuple[str, str], int]:
     """(identity kind, raw value) → customer id, creating customers for unknown identities.
 
-    Known identities are read in one query per kind; unknown ones go through
-    customer_resolve_or_create (which normalises, creates the customer and its
-    identity, and writes the audit entry). Ids of customers created are added to `created`.
+    Known identities are read in one query per kind; unknown ones are created together
+    (customers.services.customers_create_for_identities: customers, identities and
+    audit entries in three INSERTs). Ids of customers created are added to `created`.
     """
     normalised: dict[tuple[str, str], tuple[str, str]] = {}
     for kind, value in senders:
@@ -89,28 +88,16 @@ def resolve_customers(*, workspace_id: int, senders: dict[tuple[str, str], str],
             for value, customer_id in (Identity.objects.filter(workspace_id=workspace_id, kind=kind, value__in=chunk)
                                        .values_list("value", "customer_id")):
                 found[(kind, value)] = customer_id
-    result: dict[tuple[str, str], int] = {}
+    unknown: dict[tuple[str, str], str] = {}
     for key, norm in normalised.items():
         if norm not in found:
-            found[norm] = _create_customer(workspace_id=workspace_id, kind=norm[0], value=norm[1],
-                                           display_name=senders[key])
-            if created is not None:
-                created.append(found[norm])
-        result[key] = found[norm]
-    return result
-
-
-def _create_customer(*, workspace_id: int, kind: str, value: str, display_name: str) -> int:
-    fields = {"display_name": display_name[:255]} if display_name else {}
-    try:
-        customer, _ = customer_resolve_or_create(workspace=workspace_id, identities={kind: value}, via="worker",
-                                                 **fields)
-    except Conflict:
-        # Another worker created this identity a moment ago: link to theirs.
-        customer = customer_find_by_identity(workspace=workspace_id, kind=kind, value=value)
-        if customer is None:
-            raise
-    return customer.pk
+            unknown[norm] = unknown.get(norm) or senders[key]
+    if unknown:
+        made = customers_create_for_identities(workspace=workspace_id, wanted=unknown, via="worker")
+        found.update(made)
+        if created is not None:
+            created.extend(made.values())
+    return {key: found[norm] for key, norm in normalised.items()}
 
 
 # --- conversations ----------------------------------------------------------------------
@@ -330,7 +317,7 @@ def _append_messages(account: Any, messages: list[InboundEvent], customers: dict
         if conversation.status == Conversation.Status.PENDING:
             conversation.status = Conversation.Status.OPEN
     _label_sentiment(account.workspace_id, rows)
-    Message.objects.bulk_create(rows, batch_size=500)
+    rows_insert(Message, rows)
     now = timezone.now()
     conversations = list({c.pk: c for c in active.values()}.values())
     ctx = sla_context(account.workspace_id)

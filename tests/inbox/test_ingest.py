@@ -11,8 +11,9 @@ from django.utils import timezone
 
 from samphan.channels.models import ChannelContact, WebhookEvent
 from samphan.channels.processing import process_pending
-from samphan.customers.models import Customer
-from samphan.customers.services import customer_create
+from samphan.core.models import AuditEvent
+from samphan.customers.models import Customer, Identity
+from samphan.customers.services import customer_create, customers_create_for_identities
 from samphan.inbox.models import Conversation, Message
 from samphan.inbox.services import conversation_set_status
 from tests.channels.helpers import LINE_USER, fixture, line_text_event, now_ms, post_line
@@ -114,6 +115,45 @@ def test_batch_costs_a_fixed_number_of_queries(provider_client, line_account, ru
     # (+ savepoint/txn noise; SQLite inserts in chunks)
     assert len(queries.captured_queries) <= 16, "\n".join(q["sql"][:100] for q in queries.captured_queries)
     assert set(Conversation.objects.values_list("message_count", flat=True)) == {4}
+
+
+def test_new_senders_are_created_together_in_a_fixed_number_of_queries(provider_client, line_account, workspace):
+    users = [f"U{n:032x}" for n in range(1, 61)]
+    for n, user in enumerate(users):
+        _send(provider_client, line_account, line_text_event(event_id=f"N{n}", message_id=f"n{n}", user_id=user))
+    with CaptureQueriesContext(connection) as queries:
+        result = process_pending()
+    assert result.processed == 60
+    # the known-sender statements + customers, identities, audit entries, new conversations, contacts, rules
+    assert len(queries.captured_queries) <= 28, "\n".join(q["sql"][:100] for q in queries.captured_queries)
+    customers = {i.value: i.customer_id for i in Identity.objects.filter(workspace=workspace, kind="line")}
+    assert sorted(customers) == users and len(set(customers.values())) == 60
+    assert AuditEvent.objects.filter(workspace=workspace, action="customer.created", via="worker").count() == 60
+    for conversation in Conversation.objects.filter(channel_account=line_account):
+        assert conversation.customer_id == customers[conversation.thread_key] and conversation.message_count == 1
+
+
+def test_bulk_creation_links_to_an_identity_another_writer_created(workspace):
+    # A concurrent batch created one of the identities first: the set is rolled back and resolved one by
+    # one, linking to that customer instead of failing or creating a second customer for it.
+    theirs = customer_create(workspace=workspace, identities={"line": f"U{1:032x}"})
+    made = customers_create_for_identities(workspace=workspace, wanted={("line", f"U{1:032x}"): "A",
+                                                                        ("email", "new@example.com"): "B"})
+    assert made[("line", f"U{1:032x}")] == theirs.pk
+    fresh = Customer.objects.get(pk=made[("email", "new@example.com")])
+    assert fresh.email == "new@example.com" and fresh.display_name == "B" and "new@example.com" in fresh.search_text
+    assert Customer.objects.filter(workspace=workspace).count() == 2 and Identity.objects.count() == 2
+
+
+def test_bulk_creation_writes_what_customer_create_writes(workspace):
+    made = customers_create_for_identities(workspace=workspace, wanted={("phone", "+66812345678"): "",
+                                                                        ("line", f"U{2:032x}"): "น้องแอน"})
+    phone = Customer.objects.get(pk=made[("phone", "+66812345678")])
+    assert phone.phone == "+66812345678" and "0812345678" in phone.search_text
+    line = Customer.objects.get(pk=made[("line", f"U{2:032x}")])
+    assert line.display_name == "น้องแอน" and line.identities.get().display_value == f"U{2:032x}"
+    summaries = dict(AuditEvent.objects.filter(action="customer.created").values_list("target_id", "summary"))
+    assert summaries == {str(phone.pk): "+66812345678", str(line.pk): "น้องแอน"}
 
 
 def test_processing_twice_never_duplicates(provider_client, line_account, run_on_commit):
