@@ -28,6 +28,7 @@ from samphan.inbox.models import (
     Label,
     Message,
     Note,
+    NoteMention,
     ReportingEvent,
 )
 from samphan.sla.selectors import DUE_SOON, STATE_FIELDS, sla_state
@@ -214,6 +215,19 @@ def delivery_of(message: Message) -> dict[str, Any] | None:
     return {"status": out.status, "attempts": out.attempts, "error": out.last_error, "method": out.method,
             "provider_message_id": out.provider_message_id, "sent_at": out.sent_at,
             "report": out.delivery_report, "report_at": out.delivery_report_at}
+
+
+def mentions_unseen(*, workspace: Any, user: Any, limit: int = 20) -> list[dict[str, Any]]:
+    """The notes that @mention the user and that they have not opened yet, newest first (one query,
+    on the (workspace, user, seen_at) index): the inbox shows them as the user's notifications."""
+    rows = (NoteMention.objects.filter(workspace_id=getattr(workspace, "pk", workspace), user_id=user.pk,
+                                       seen_at__isnull=True)
+            .order_by("-note__created_at", "-id")
+            .values("note__conversation_id", "note__text", "note__created_at", "note__author__email",
+                    "note__author__display_name")[:limit])
+    return [{"conversation_id": r["note__conversation_id"], "text": r["note__text"], "at": r["note__created_at"],
+             "author": r["note__author__display_name"] or (r["note__author__email"] or "").split("@")[0]}
+            for r in rows]
 
 
 def canned_replies(*, workspace: Any) -> Any:

@@ -256,6 +256,15 @@ def note_add(*, conversation: Conversation, actor: Any, text: str, mention_ids: 
     return note
 
 
+def note_mentions_seen(*, conversation: Conversation, user: Any) -> int:
+    """The user opened the conversation: their @mentions in its notes are no longer new."""
+    if _user_or_none(user) is None:
+        return 0
+    return NoteMention.objects.filter(workspace_id=conversation.workspace_id, user_id=user.pk,
+                                      note__conversation_id=conversation.pk, seen_at__isnull=True
+                                      ).update(seen_at=timezone.now())
+
+
 # --- labels -------------------------------------------------------------------------------------
 
 

@@ -88,6 +88,7 @@ urlpatterns = [
     path("w/<slug:slug>/inbox/reports/", views_sla.sla_report, name="sla_report"),
     path("w/<slug:slug>/inbox/reports/conversations.csv", views_sla.sla_report_csv, name="sla_report_csv"),
     path("w/<slug:slug>/import/", include("samphan.imports.urls")),
+    path("w/<slug:slug>/inbox/", include("samphan.web.urls_inbox")),
     # Brand voice: the guard's settings and the live check any reply box posts to.
     path("w/<slug:slug>/guard/", views_guard.guard_page, name="guard"),
     path("w/<slug:slug>/guard/check/", views_guard.guard_check, name="guard_check"),

@@ -104,6 +104,8 @@ def _switch_target(membership, section: str):
         return redirect("web:listening", slug=slug)
     if section == "audit" and role_can(membership.role, "audit.view"):
         return redirect("web:audit", slug=slug)
+    if section == "inbox" and role_can(membership.role, "inbox.reply"):
+        return redirect("web:inbox", slug=slug)
     if section in AREA_DESCRIPTIONS:
         return redirect("web:area", slug=slug, area=section)
     return redirect("web:dashboard", slug=slug)
@@ -148,7 +150,6 @@ def audit_log(request):
 
 AREA_DESCRIPTIONS = {
     "analytics": gettext_lazy("RFM scores, lifecycle stages, the 80/20 revenue report, customer lifetime value and rule-based segments."),
-    "inbox": gettext_lazy("One inbox for LINE OA, Facebook, e-mail, SMS and web chat, with assignment and response-time targets."),
     "listening": gettext_lazy("What people say about the brand and its competitors, with Thai and English sentiment."),
     "campaigns": gettext_lazy("Campaigns with goals, per-segment contact frequency, results and ROI."),
     "loyalty": gettext_lazy("Coupons, points and cumulative-purchase programmes matched to customers' needs."),
@@ -159,6 +160,8 @@ AREA_DESCRIPTIONS = {
 @workspace_view()
 def area(request, area: str):
     titles = {key: title for key, title, _icon in NAV_AREAS}
+    if area == "inbox":  # the placeholder's old address
+        return redirect("web:inbox", slug=request.workspace.slug)
     if area not in AREA_DESCRIPTIONS:
         raise Http404("no such area")
     return render(request, "web/area.html", {"area": area, "title": titles[area],

@@ -87,3 +87,34 @@
   }
   setInterval(tick, 30000);
 })();
+
+// Inbox (web/inbox/): a blocked reply comes back as 422 with the reasons, which htmx swaps in
+// only where a form asks for it (data-swap-422); @mention chips write the handle into the note;
+// the thread keeps to its newest message after a refresh.
+(function () {
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var elt = event.detail.elt;
+    if (event.detail.xhr.status === 422 && elt && elt.closest && elt.closest("[data-swap-422]")) {
+      event.detail.shouldSwap = true;
+      event.detail.isError = false;
+    }
+  });
+  document.addEventListener("click", function (event) {
+    var chip = event.target.closest("[data-mention]");
+    if (!chip) return;
+    var box = document.querySelector(chip.getAttribute("data-mention-target"));
+    if (!box) return;
+    var sep = box.value && !/\s$/.test(box.value) ? " " : "";
+    box.value += sep + chip.getAttribute("data-mention") + " ";
+    box.focus();
+  });
+  function toBottom() {
+    var thread = document.getElementById("thread");
+    if (thread) thread.scrollTop = thread.scrollHeight;
+  }
+  document.addEventListener("DOMContentLoaded", toBottom);
+  document.addEventListener("htmx:afterSettle", function (event) {
+    var path = event.detail.requestConfig && event.detail.requestConfig.path;
+    if (path && path.indexOf("/thread/") !== -1) toBottom();
+  });
+})();
