@@ -93,7 +93,8 @@
 // the thread keeps to its newest message after a refresh.
 (function () {
   document.addEventListener("htmx:beforeSwap", function (event) {
-    var elt = event.detail.elt;
+    // The element that made the request (detail.elt is the swap target here).
+    var elt = (event.detail.requestConfig && event.detail.requestConfig.elt) || event.detail.elt;
     if (event.detail.xhr.status === 422 && elt && elt.closest && elt.closest("[data-swap-422]")) {
       event.detail.shouldSwap = true;
       event.detail.isError = false;
