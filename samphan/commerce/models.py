@@ -64,3 +64,46 @@ class OrderLine(WorkspaceScopedModel):
         # (the order FK has its own index already)
         indexes = [models.Index(fields=["workspace", "sku"]),
                    models.Index(fields=["workspace", "product"])]
+
+
+class _PurchaseFactBase(WorkspaceScopedModel):
+    """What one customer bought of one product (or category), summed over their completed orders.
+
+    A derived table kept exactly up to date, in the same transaction, by every write path
+    of orders (samphan/commerce/facts.py). Segment rules such as "bought product X" or
+    "bought from category Y at least 3 times" read it with one index scan instead of joining
+    millions of order lines (docs/decisions/0005-purchase-facts.md). Like the analytics
+    scores it has no database-level foreign keys (the ORM still cascades deletes).
+    """
+
+    merge_moves = False  # recomputed after a merge or its undo, never moved row by row
+
+    workspace = models.ForeignKey("accounts.Workspace", on_delete=models.CASCADE, related_name="+",
+                                  db_index=False, db_constraint=False)
+    customer = models.ForeignKey("customers.Customer", on_delete=models.CASCADE, related_name="+",
+                                 db_index=False, db_constraint=False)
+    first_at = models.DateTimeField()  # the first and last completed order with it
+    last_at = models.DateTimeField()
+    orders = models.PositiveIntegerField()  # completed orders with at least one such line
+    quantity = models.DecimalField(max_digits=16, decimal_places=3)
+    amount = models.DecimalField(max_digits=16, decimal_places=2)  # refund lines (negative) included
+
+    class Meta:
+        abstract = True
+
+
+class PurchaseFact(_PurchaseFactBase):
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="+", db_index=False,
+                                db_constraint=False)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["customer", "product"], name="uniq_purchase_fact")]
+        indexes = [models.Index(fields=["workspace", "product", "customer"], name="purchase_fact_product")]
+
+
+class CategoryPurchaseFact(_PurchaseFactBase):
+    category = models.CharField(max_length=100)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["customer", "category"], name="uniq_category_fact")]
+        indexes = [models.Index(fields=["workspace", "category", "customer"], name="category_fact_category")]

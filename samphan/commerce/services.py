@@ -8,6 +8,7 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 
+from samphan.commerce.facts import purchase_facts_add_orders
 from samphan.commerce.models import Order, OrderLine, Product
 from samphan.core.audit import audit_record
 from samphan.core.errors import Conflict, ValidationFailed
@@ -63,6 +64,7 @@ def order_create(
     for row in line_rows:
         row.order = order
     OrderLine.objects.bulk_create(line_rows)
+    purchase_facts_add_orders([order.pk])
     audit_record(workspace=workspace_id, action="order.created", actor=actor, via=via, target=order,
                  summary=f"{order.external_id} {order.total} {order.currency}")
     customer_id = customer.pk if customer is not None else None

@@ -134,6 +134,7 @@ def customer_merge(*, survivor: Customer, merged: Customer, actor: Any = None, v
 
     merged.merged_into = survivor
     merged.save(update_fields=["merged_into", "updated_at"])
+    _derived_refresh(survivor, merged)
 
     pair = sorted([survivor.pk, merged.pk])
     DuplicateCandidate.objects.filter(customer_a_id=pair[0], customer_b_id=pair[1]).update(
@@ -150,6 +151,13 @@ def customer_merge(*, survivor: Customer, merged: Customer, actor: Any = None, v
                  changes={"merge_id": record.pk, "merged_id": merged.pk, "moved": moved_counts,
                           "consent": {p: e["action"] for p, e in snapshot["consent"].items()}})
     return record
+
+
+def _derived_refresh(survivor: Customer, merged: Customer) -> None:
+    """Derived per-customer data that depends on which orders a customer has (same transaction)."""
+    from samphan.commerce.facts import purchase_facts_refresh_customers
+
+    purchase_facts_refresh_customers(workspace=survivor.workspace_id, customer_ids=[survivor.pk, merged.pk])
 
 
 def _jsonable(value: Any) -> Any:
@@ -204,6 +212,7 @@ def customer_merge_undo(*, record: MergeRecord, actor: Any = None, via: str = "s
     survivor.save()
     merged.merged_into = None
     merged.save(update_fields=["merged_into", "updated_at"])
+    _derived_refresh(survivor, merged)
     pair = sorted([survivor.pk, merged.pk])
     DuplicateCandidate.objects.filter(customer_a_id=pair[0], customer_b_id=pair[1]).update(
         status=DuplicateCandidate.Status.OPEN, decided_at=None, decided_by=None)

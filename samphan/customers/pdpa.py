@@ -74,9 +74,11 @@ def customer_erase(*, customer: Customer, actor: Any = None, via: str = "system"
     customer = Customer.objects.select_for_update().get(pk=customer.pk)
     if customer.erased_at is not None:
         raise Conflict(f"customer #{customer.pk} was already erased")
+    from samphan.commerce.facts import purchase_facts_refresh_customers
     from samphan.commerce.models import Order
 
     unlinked = Order.objects.filter(customer=customer).update(customer=None)
+    purchase_facts_refresh_customers(workspace=customer.workspace_id, customer_ids=[customer.pk])
     Identity.objects.filter(customer=customer).delete()
     Insight.objects.filter(customer=customer).delete()
     Consent.objects.filter(customer=customer).delete()

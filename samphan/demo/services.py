@@ -16,6 +16,7 @@ from django.db import connection, connections, transaction
 from django.db.models import Max
 from django.utils import timezone
 
+from samphan.commerce.facts import purchase_facts_add_orders
 from samphan.commerce.models import Order, OrderLine, Product
 from samphan.core.audit import audit_record
 from samphan.core.db import refresh_planner_statistics
@@ -258,6 +259,7 @@ def demo_data_generate(
             writer.begin_chunk()
             frames = chunk.bind(starts or reserve(chunk), workspace.pk)
             done = {name: writer.insert(model, frames[name]) for name, model in TABLES.items()}
+            purchase_facts_add_orders(frames["order"]["id"].to_list())
             writer.end_chunk()
         with counts_lock:
             for name, n in done.items():

@@ -21,6 +21,7 @@ import polars as pl
 from django.db import transaction
 
 from samphan.accounts.models import Workspace
+from samphan.commerce.facts import purchase_facts_add_orders, purchase_facts_refresh_customers
 from samphan.commerce.models import Order, OrderLine, Product
 from samphan.customers.models import Customer
 from samphan.customers.services import customer_search_text
@@ -426,4 +427,10 @@ class _OrderWriter:
                 scaled_text(pl.col("discount"), 2).alias("discount"),
                 scaled_text(pl.col("amount"), 2).alias("amount"),
             ))
-
+        # Purchase facts in the same transaction: new orders add to them; a changed order
+        # (status, lines, customer) has its old and new customer's facts recomputed.
+        purchase_facts_add_orders(new["id"].to_list())
+        if changed.height:
+            purchase_facts_refresh_customers(
+                workspace=self.workspace_id,
+                customer_ids=pl.concat([changed["s_customer"], changed["customer_pk"]]).drop_nulls().unique().to_list())

@@ -6,9 +6,11 @@ dates from its materialised scores (samphan/analytics/segment_fields.py).
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
-from django.db.models import Q
+from django.db.models import Count, Q, Sum
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from samphan.core.errors import ValidationFailed
@@ -18,6 +20,8 @@ from samphan.segments.rules import (
     DATE_OPS,
     TEXT_OPS,
     Field,
+    _date,
+    _number,
     choice_q,
     date_q,
     register_field,
@@ -55,28 +59,92 @@ def _consent_q(op: str, value: Any, workspace: Any, path: str = "value") -> Q:
     return q if op == "in" else ~q
 
 
+_BOUGHT_OPTIONS = ("values", "min_orders", "min_quantity", "min_amount", "within_days", "between")
+
+
+def _bought_options(value: Any, path: str) -> tuple[list[Any], dict[str, Any]]:
+    """A list of skus/categories, or {"values": [...], "min_orders", "min_quantity", "min_amount",
+    "within_days" | "between": [from, to]} — thresholds hold for one of the values on its own."""
+    options: dict[str, Any] = {}
+    if isinstance(value, dict):
+        unknown = sorted(set(value) - set(_BOUGHT_OPTIONS))
+        if unknown:
+            raise ValidationFailed(f"{path}.{unknown[0]}: unknown option; use {', '.join(_BOUGHT_OPTIONS)}")
+        options = {k: v for k, v in value.items() if k != "values" and v is not None}
+        value = value.get("values")
+    values = value if isinstance(value, list) else [value]
+    if not values or not all(isinstance(v, str) and v for v in values):
+        raise ValidationFailed(f"{path}: choose one or more values")
+    for name in ("min_orders", "within_days"):
+        if name in options and (not isinstance(options[name], int) or isinstance(options[name], bool)
+                                or options[name] < 1):
+            raise ValidationFailed(f"{path}.{name}: a whole number of 1 or more")
+    for name in ("min_quantity", "min_amount"):
+        if name in options:
+            options[name] = _number(options[name], f"{path}.{name}")
+    if "between" in options:
+        between = options["between"]
+        if not isinstance(between, list | tuple) or len(between) != 2:
+            raise ValidationFailed(f"{path}.between: [from, to] (dates, both included)")
+        options["between"] = (_date(between[0], f"{path}.between"), _date(between[1], f"{path}.between"))
+        if "within_days" in options:
+            raise ValidationFailed(f"{path}: use within_days or between, not both")
+    return values, options
+
+
 def _bought_q(lookup: str):
+    """Bought product / category: read from the purchase facts (one index scan), not the order lines.
+
+    A period together with a minimum (orders, quantity, amount *inside* the period) cannot be
+    answered from the facts, which sum all time; that combination, and "between", group the
+    order lines of the period instead (exact, slower on large workspaces).
+    """
+
     def compile_(op: str, value: Any, workspace: Any, path: str = "value") -> Q:
-        from samphan.commerce.models import Order, OrderLine
+        from samphan.commerce.models import CategoryPurchaseFact, Product, PurchaseFact
 
-        values = value if isinstance(value, list) else [value]
-        if not values:
-            raise ValidationFailed(f"{path}: choose one or more values")
-        # One semi-join over the lines of those products (indexed), not a probe per customer.
-        # Lines of erased customers have no customer: excluded, or NOT IN would match nobody.
-        if lookup == "category":  # products of the categories first, so the line index is used
-            from samphan.commerce.models import Product
-
-            match = {"product_id__in": Product.objects.filter(workspace_id=_ws(workspace),
-                                                              category__in=values).values("id")}
-        else:
-            match = {f"{lookup}__in": values}
-        buyers = OrderLine.objects.filter(workspace_id=_ws(workspace), order__status=Order.Status.COMPLETED,
-                                          order__customer__isnull=False, **match)
-        q = Q(pk__in=buyers.values("order__customer_id"))
+        values, options = _bought_options(value, path)
+        ws = _ws(workspace)
+        # Lines and facts of erased customers have no customer: NOT IN would match nobody otherwise.
+        minimums: dict[str, Any] = {k: options[k] for k in ("min_orders", "min_quantity", "min_amount") if k in options}
+        if "between" in options or ("within_days" in options and minimums):
+            q = Q(pk__in=_bought_in_period(lookup, values, ws, options, minimums))
+            return q if op == "in" else ~q
+        facts: Any
+        if lookup == "category":
+            facts = CategoryPurchaseFact.objects.filter(workspace_id=ws, category__in=values)
+        else:  # the products first (a handful of ids), so the (workspace, product, customer) index is used
+            facts = PurchaseFact.objects.filter(
+                workspace_id=ws, product_id__in=Product.objects.filter(workspace_id=ws, sku__in=values).values("id"))
+        filters = {"orders__gte": minimums.get("min_orders"), "quantity__gte": minimums.get("min_quantity"),
+                   "amount__gte": minimums.get("min_amount")}
+        if "within_days" in options:
+            filters["last_at__gte"] = timezone.now() - timedelta(days=options["within_days"])
+        facts = facts.filter(**{k: v for k, v in filters.items() if v is not None})
+        q = Q(pk__in=facts.values("customer_id"))
         return q if op == "in" else ~q
 
     return compile_
+
+
+def _bought_in_period(lookup: str, values: list[Any], ws: int, options: dict[str, Any],
+                      minimums: dict[str, Any]) -> Any:
+    """Customers with, inside the period, enough completed orders / quantity / amount of one value."""
+    from samphan.commerce.models import Order, OrderLine
+
+    key = "product__category" if lookup == "category" else "product__sku"
+    lines = OrderLine.objects.filter(workspace_id=ws, order__status=Order.Status.COMPLETED,
+                                     order__customer__isnull=False, **{f"{key}__in": values})
+    if "within_days" in options:
+        lines = lines.filter(order__ordered_at__gte=timezone.now() - timedelta(days=options["within_days"]))
+    else:
+        start, end = options["between"]
+        lines = lines.filter(order__ordered_at__date__gte=start, order__ordered_at__date__lte=end)
+    grouped = lines.values("order__customer_id", key).annotate(
+        n_orders=Count("order_id", distinct=True), n_quantity=Sum("quantity"), n_amount=Sum("amount"))
+    having = {"n_orders__gte": minimums.get("min_orders"), "n_quantity__gte": minimums.get("min_quantity"),
+              "n_amount__gte": minimums.get("min_amount")}
+    return grouped.filter(**{k: v for k, v in having.items() if v is not None}).values("order__customer_id")
 
 
 def _products(workspace: Any) -> list[tuple[str, str]]:

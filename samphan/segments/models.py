@@ -28,13 +28,26 @@ class Segment(WorkspaceScopedModel, TimeStampedModel):
         return self.name
 
 
+# Membership and its history are derived tables written a million rows at a time by a refresh:
+# no database-level foreign keys (PostgreSQL would check and lock the customer and segment rows
+# once per inserted row; the ORM still cascades deletes) and no index that another one covers.
+
+# Membership and its history are derived tables that a refresh writes a million rows at a time:
+# no database-level foreign keys (PostgreSQL would check and lock the customer and segment rows
+# once per inserted row; the ORM still cascades deletes) and no index that another one covers.
+
+
 class SegmentMember(WorkspaceScopedModel):
     """Who is in a segment now."""
 
     merge_moves = False  # recomputed after a merge, never moved
 
-    segment = models.ForeignKey(Segment, on_delete=models.CASCADE, related_name="members")
-    customer = models.ForeignKey("customers.Customer", on_delete=models.CASCADE, related_name="segment_memberships")
+    workspace = models.ForeignKey("accounts.Workspace", related_name="+", db_index=False, on_delete=models.CASCADE,
+                                 db_constraint=False)
+    segment = models.ForeignKey(Segment, related_name="members", db_index=False, on_delete=models.CASCADE,
+                                 db_constraint=False)  # unique index below
+    customer = models.ForeignKey("customers.Customer", related_name="segment_memberships", db_index=False,
+                                 on_delete=models.CASCADE, db_constraint=False)
     joined_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -51,8 +64,12 @@ class SegmentEvent(WorkspaceScopedModel):
         JOINED = "joined", _("Joined")
         LEFT = "left", _("Left")
 
-    segment = models.ForeignKey(Segment, on_delete=models.CASCADE, related_name="events")
-    customer = models.ForeignKey("customers.Customer", on_delete=models.CASCADE, related_name="segment_events")
+    workspace = models.ForeignKey("accounts.Workspace", related_name="+", db_index=False, on_delete=models.CASCADE,
+                                 db_constraint=False)
+    segment = models.ForeignKey(Segment, related_name="events", db_index=False, on_delete=models.CASCADE,
+                                 db_constraint=False)  # indexes below
+    customer = models.ForeignKey("customers.Customer", related_name="segment_events", db_index=False, on_delete=models.CASCADE,
+                                 db_constraint=False)
     kind = models.CharField(max_length=8, choices=Kind.choices)
     at = models.DateTimeField(default=timezone.now)
 

@@ -64,42 +64,58 @@ def segment_count(*, workspace: Any, rule: dict[str, Any], segment_id: int | Non
 
 @transaction.atomic
 def segment_refresh(*, segment: Segment) -> dict[str, int]:
-    """Bring materialised membership in line with the rule; returns joined/left/members."""
+    """Bring materialised membership in line with the rule; returns joined/left/members.
+
+    Set-based: the rule's result goes into a temporary table once, then joins and leaves are
+    two anti-joins against the current members. On PostgreSQL each is one statement whose
+    DELETE/INSERT … RETURNING feeds the history (SegmentEvent) directly.
+    """
+    from samphan.segments.models import SegmentEvent
+
     now = timezone.now()
     qs = segment_queryset(segment.rule, workspace=segment.workspace_id, segment_id=segment.pk)
     sql, params = qs.values("id").query.sql_with_params()
     member_t = SegmentMember._meta.db_table
-    from samphan.segments.models import SegmentEvent
-
     event_t = SegmentEvent._meta.db_table
     tmp = f"seg_new_{segment.pk}"
+    pg = connection.vendor == "postgresql"
+    ws, seg = segment.workspace_id, segment.pk
     _segment_work_mem()
     with connection.cursor() as cur:
         cur.execute(f"DROP TABLE IF EXISTS {tmp}")
-        cur.execute(f"CREATE TEMP TABLE {tmp} (id bigint PRIMARY KEY)")
+        # SQLite probes it by key (an INTEGER PRIMARY KEY is the rowid: free); PostgreSQL hashes it.
+        cur.execute(f"CREATE TEMP TABLE {tmp} (id bigint NOT NULL)" if pg
+                    else f"CREATE TEMP TABLE {tmp} (id INTEGER PRIMARY KEY)")
         cur.execute(f"INSERT INTO {tmp} (id) {sql}", params)
-        cur.execute(
-            f"INSERT INTO {event_t} (workspace_id, segment_id, customer_id, kind, at) "
-            f"SELECT m.workspace_id, m.segment_id, m.customer_id, 'left', %s FROM {member_t} m "
-            f"WHERE m.segment_id = %s AND NOT EXISTS (SELECT 1 FROM {tmp} n WHERE n.id = m.customer_id)",
-            [now, segment.pk])
-        left = cur.rowcount
-        cur.execute(
-            f"DELETE FROM {member_t} WHERE segment_id = %s "
-            f"AND NOT EXISTS (SELECT 1 FROM {tmp} n WHERE n.id = {member_t}.customer_id)", [segment.pk])
-        cur.execute(
-            f"INSERT INTO {event_t} (workspace_id, segment_id, customer_id, kind, at) "
-            f"SELECT %s, %s, n.id, 'joined', %s FROM {tmp} n WHERE NOT EXISTS "
-            f"(SELECT 1 FROM {member_t} m WHERE m.segment_id = %s AND m.customer_id = n.id)",
-            [segment.workspace_id, segment.pk, now, segment.pk])
-        joined = cur.rowcount
-        cur.execute(
-            f"INSERT INTO {member_t} (workspace_id, segment_id, customer_id, joined_at) "
-            f"SELECT %s, %s, n.id, %s FROM {tmp} n WHERE NOT EXISTS "
-            f"(SELECT 1 FROM {member_t} m WHERE m.segment_id = %s AND m.customer_id = n.id)",
-            [segment.workspace_id, segment.pk, now, segment.pk])
-        cur.execute(f"SELECT COUNT(*) FROM {tmp}")
-        members = cur.fetchone()[0]
+        members = cur.rowcount
+        gone = (f"FROM {member_t} m WHERE m.segment_id = %s "
+                f"AND NOT EXISTS (SELECT 1 FROM {tmp} n WHERE n.id = m.customer_id)")
+        new = (f"FROM {tmp} n WHERE NOT EXISTS "
+               f"(SELECT 1 FROM {member_t} m WHERE m.segment_id = %s AND m.customer_id = n.id)")
+        if pg:
+            cur.execute(f"ANALYZE {tmp}")  # temporary tables have no statistics until analysed
+            cur.execute(
+                f"WITH gone AS (DELETE FROM {member_t} WHERE id IN (SELECT m.id {gone}) RETURNING customer_id) "
+                f"INSERT INTO {event_t} (workspace_id, segment_id, customer_id, kind, at) "
+                f"SELECT %s, %s, customer_id, 'left', %s FROM gone", [seg, ws, seg, now])
+            left = cur.rowcount
+            cur.execute(
+                f"WITH added AS (INSERT INTO {member_t} (workspace_id, segment_id, customer_id, joined_at) "
+                f"SELECT %s, %s, n.id, %s {new} RETURNING customer_id) "
+                f"INSERT INTO {event_t} (workspace_id, segment_id, customer_id, kind, at) "
+                f"SELECT %s, %s, customer_id, 'joined', %s FROM added", [ws, seg, now, seg, ws, seg, now])
+            joined = cur.rowcount
+        else:
+            cur.execute(f"INSERT INTO {event_t} (workspace_id, segment_id, customer_id, kind, at) "
+                        f"SELECT %s, %s, m.customer_id, 'left', %s {gone}", [ws, seg, now, seg])
+            left = cur.rowcount
+            cur.execute(f"DELETE FROM {member_t} WHERE segment_id = %s AND NOT EXISTS "
+                        f"(SELECT 1 FROM {tmp} n WHERE n.id = {member_t}.customer_id)", [seg])
+            cur.execute(f"INSERT INTO {event_t} (workspace_id, segment_id, customer_id, kind, at) "
+                        f"SELECT %s, %s, n.id, 'joined', %s {new}", [ws, seg, now, seg])
+            joined = cur.rowcount
+            cur.execute(f"INSERT INTO {member_t} (workspace_id, segment_id, customer_id, joined_at) "
+                        f"SELECT %s, %s, n.id, %s {new}", [ws, seg, now, seg])
         cur.execute(f"DROP TABLE {tmp}")
     Segment.objects.filter(pk=segment.pk).update(member_count=members, refreshed_at=now)
     segment.member_count, segment.refreshed_at = members, now

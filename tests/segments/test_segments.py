@@ -7,6 +7,7 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
+from samphan.commerce.services import order_create
 from samphan.core.errors import ValidationFailed
 from samphan.customers.models import Organisation
 from samphan.customers.services import consent_set, customer_create, membership_set, tag_add
@@ -19,7 +20,7 @@ from samphan.segments.services import (
     segments_refresh_all,
     segments_refresh_customer,
 )
-from tests.factories import OrderFactory, ProductFactory
+from tests.factories import ProductFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -37,9 +38,10 @@ def people(workspace):
     consent_set(customer=a, purpose="line", status="granted", source="LINE follow")
     consent_set(customer=b, purpose="line", status="withdrawn", source="LINE chat")
     membership_set(customer=b, member_number="M1")
-    latte = ProductFactory(workspace=workspace, sku="LATTE", category="coffee")
-    order = OrderFactory(customer=a)
-    order.lines.create(workspace=workspace, product=latte, sku="LATTE", unit_price=Decimal("65"), amount=Decimal("65"))
+    ProductFactory(workspace=workspace, sku="LATTE", category="coffee")
+    # Through the service, which keeps the purchase facts the product rules read.
+    order_create(workspace=workspace, customer=a, external_id="O-A1", ordered_at=timezone.now(),
+                 lines=[{"sku": "LATTE", "unit_price": Decimal("65")}])
     a.attributes = {"favourite_drink": "latte", "cups_per_week": 9}
     a.save()
     return {"a": a, "b": b, "c": c}
