@@ -72,7 +72,7 @@ class _PurchaseFactBase(WorkspaceScopedModel):
     A derived table kept exactly up to date, in the same transaction, by every write path
     of orders (samphan/commerce/facts.py). Segment rules such as "bought product X" or
     "bought from category Y at least 3 times" read it with one index scan instead of joining
-    millions of order lines (docs/decisions/0005-purchase-facts.md). Like the analytics
+    millions of order lines (docs/decisions/0009-purchase-facts.md). Like the analytics
     scores it has no database-level foreign keys (the ORM still cascades deletes).
     """
 
