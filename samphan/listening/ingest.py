@@ -14,7 +14,7 @@ For a batch of ``MentionIn`` it
    e-mail, LINE id, phone) is known in the workspace — nobody is created here;
 5. computes velocity and the priority score (below);
 6. writes, in one transaction: authors (upsert), mentions (bulk insert), mention↔topic rows,
-   the hourly rollup and the per-author rollup (upserts adding the batch's counts);
+   the hourly and daily rollups and the per-author rollup (upserts adding the batch's counts);
 7. judges the current hour for a negative spike on the touched topics (``spikes.py``).
 
 Classification and matching run before the transaction, so a slow batch does not hold locks.
@@ -43,8 +43,9 @@ import math
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import numpy as np
 from django.db import IntegrityError, transaction
@@ -54,6 +55,7 @@ from samphan.customers.selectors import customer_ids_by_identity
 from samphan.listening import bulk
 from samphan.listening.matching import matcher_for
 from samphan.listening.models import ALL_TOPICS, LABELS, Mention, Topic
+from samphan.listening.rollups import daily_of, zone_for_write
 from samphan.listening.spikes import HOUR, baseline_hours, hour_of
 from samphan.listening.spikes import check as spikes_check
 from samphan.sentiment.text import normalise
@@ -103,6 +105,44 @@ class IngestResult:
         for name in ("received", "created", "duplicates", "linked", "matched", "alerts"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.mention_ids.extend(other.mention_ids)
+
+
+@dataclass(slots=True)
+class _NewMention:
+    """A mention about to be inserted: the columns ``bulk.mentions_insert`` writes, and what the
+    rollups need (no Django model instance: building thousands of them cost more than the insert)."""
+
+    workspace_id: int
+    connector: str
+    source: str
+    feed_id: int | None
+    external_id: str
+    dedupe_key: str
+    url: str
+    text: str
+    language: str
+    author_name: str
+    author_handle: str
+    reach: int
+    engagement: int
+    customer_id: int | None
+    published_at: datetime
+    created_at: datetime
+    label: str
+    model_label: str
+    score_positive: float
+    score_neutral: float
+    score_negative: float
+    score_question: float
+    velocity: float
+    priority: float
+    meta: dict[str, Any]
+    author_key: tuple[str, str] | None
+    topics: set[int]
+    hour: datetime
+    status: str = Mention.Status.NEW
+    author_id: int | None = None
+    pk: int = 0  # set by the insert
 
 
 def author_key(item: MentionIn) -> str:
@@ -202,7 +242,8 @@ def mentions_ingest(*, workspace: Any, items: Sequence[MentionIn], connector: st
     wanted = {ident for _, i in fresh for ident in i.identities if ident[1]}
     customers = customer_ids_by_identity(workspace=workspace_id, identities=wanted) if wanted else {}
 
-    published = [min(i.published_at or now, now + timedelta(minutes=5)) for _, i in fresh]
+    # In UTC: the hourly rollup's hours are UTC hours (a +05:30 time truncated locally would not be).
+    published = [min(i.published_at or now, now + timedelta(minutes=5)).astimezone(UTC) for _, i in fresh]
     hours = [hour_of(p) for p in published]
     needed: dict[int, set[datetime]] = defaultdict(set)
     batch_negative: dict[tuple[int, datetime], int] = defaultdict(int)
@@ -213,9 +254,10 @@ def mentions_ingest(*, workspace: Any, items: Sequence[MentionIn], connector: st
                 batch_negative[(scope, hour)] += 1
 
     with transaction.atomic():
+        zone = zone_for_write(workspace_id)  # first: it may take the zone row exclusively
         surges = _surges(workspace_id, needed, batch_negative)
         authors: dict[tuple[str, str], tuple[str, str, int, int | None]] = {}
-        rows: list[Mention] = []
+        rows: list[_NewMention] = []
         for (key, item), s, topics, when, hour in zip(fresh, sentiments, topic_sets, published, hours, strict=True):
             customer_id = next((customers[ident] for ident in item.identities if ident in customers), None)
             akey = author_key(item)
@@ -227,7 +269,7 @@ def mentions_ingest(*, workspace: Any, items: Sequence[MentionIn], connector: st
             surge = max(surges[(scope, hour)] for scope in (topics or {ALL_TOPICS}))
             velocity = round(surge * spread_of(engagement=item.engagement, published_at=when, now=now), 4)
             scores = s["scores"]
-            rows.append(Mention(
+            rows.append(_NewMention(
                 workspace_id=workspace_id, connector=connector, source=item.source[:64],
                 feed_id=getattr(feed, "pk", feed), external_id=item.external_id[:255], dedupe_key=key,
                 url=item.url[:1000], text=item.text[:MAX_TEXT],
@@ -240,27 +282,26 @@ def mentions_ingest(*, workspace: Any, items: Sequence[MentionIn], connector: st
                 priority=priority_of(reach=item.reach, negativity=scores["negative"], velocity=velocity),
                 meta={**item.meta, "identities": [list(i) for i in item.identities]} if item.identities
                 else (item.meta or {}),
+                author_key=(item.source, akey) if akey else None, topics=topics, hour=hour,
             ))
-            rows[-1]._author_key = (item.source, akey) if akey else None  # type: ignore[attr-defined]
-            rows[-1]._topics = topics  # type: ignore[attr-defined]
         author_ids = bulk.authors_upsert(workspace_id=workspace_id, rows=authors, now=now) if authors else {}
         for row in rows:
-            row.author_id = author_ids.get(row._author_key) if row._author_key else None  # type: ignore[attr-defined]
+            row.author_id = author_ids.get(row.author_key) if row.author_key else None
         rows = _insert(workspace_id, rows, result)
-        _topics_and_rollups(workspace_id, rows)
+        _topics_and_rollups(workspace_id, rows, zone)
         result.created = len(rows)
-        result.linked = sum(1 for r in rows if r.customer_id)
-        result.matched = sum(1 for r in rows if r._topics)  # type: ignore[attr-defined]
+        result.linked = sum(r.customer_id is not None for r in rows)
+        result.matched = sum(1 for r in rows if r.topics)
         result.mention_ids = [r.pk for r in rows]
         if check_spikes:
             current = hour_of(now)
-            touched = {scope for r in rows if r.label == "negative" and hour_of(r.published_at) == current
-                       for scope in (r._topics | {ALL_TOPICS})}  # type: ignore[attr-defined]
+            touched = {scope for r in rows if r.label == "negative" and r.hour == current
+                       for scope in (r.topics | {ALL_TOPICS})}
             result.alerts = len(spikes_check(workspace_id=workspace_id, scopes=touched, now=now))
     return result
 
 
-def _insert(workspace_id: int, rows: list[Mention], result: IngestResult) -> list[Mention]:
+def _insert(workspace_id: int, rows: list[_NewMention], result: IngestResult) -> list[_NewMention]:
     """Bulk insert; if another worker stored some of the same mentions meanwhile, skip those and retry."""
     for _attempt in range(3):
         try:
@@ -276,14 +317,15 @@ def _insert(workspace_id: int, rows: list[Mention], result: IngestResult) -> lis
     raise IntegrityError("mentions kept colliding with another worker's inserts")
 
 
-def _topics_and_rollups(workspace_id: int, rows: list[Mention]) -> None:
+def _topics_and_rollups(workspace_id: int, rows: list[_NewMention], zone: ZoneInfo) -> None:
+    """Topic links and the rollups' counts of the batch, summed in Python: one upsert per table."""
     links: list[tuple[int, int, datetime]] = []
     hourly: dict[tuple[int, datetime], list[int]] = {}
     per_author: dict[tuple[int, int], list] = {}
     for row in rows:
-        hour = hour_of(row.published_at)
+        hour = row.hour
         column = LABELS.index(row.label)
-        for scope in row._topics | {ALL_TOPICS}:  # type: ignore[attr-defined]
+        for scope in row.topics | {ALL_TOPICS}:
             if scope != ALL_TOPICS:
                 links.append((row.pk, scope, row.published_at))
             counts = hourly.setdefault((scope, hour), [0, 0, 0, 0])
@@ -298,5 +340,6 @@ def _topics_and_rollups(workspace_id: int, rows: list[Mention]) -> None:
         bulk.mention_topics_insert(workspace_id=workspace_id, links=links)
     if hourly:
         bulk.hourly_add(workspace_id=workspace_id, rows=hourly)
+        bulk.daily_add(workspace_id=workspace_id, rows=daily_of(hourly, zone))
     if per_author:
         bulk.author_topics_add(workspace_id=workspace_id, rows={k: tuple(v) for k, v in per_author.items()})

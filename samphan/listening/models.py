@@ -1,8 +1,9 @@
 """Listening tables: topics, sources, mentions and the rollups the dashboard reads.
 
 The dashboard never scans ``Mention``: every count it shows comes from ``MentionHourly``
-(mentions per workspace × topic × hour, one column per sentiment label) and top authors from
-``AuthorTopic``, both kept by the ingest path in the same transaction as the mentions
+(mentions per workspace × topic × hour, one column per sentiment label) and ``MentionDaily``
+(the same by local day, for whole days of long periods), and top authors from
+``AuthorTopic``, all kept by the ingest path in the same transaction as the mentions
 (``ingest.py``). Topic id 0 in those rollups means "all mentions", so one query shape serves
 a topic and the whole workspace.
 """
@@ -210,21 +211,56 @@ class MentionTopic(WorkspaceScopedModel):
         indexes = [models.Index(fields=["topic", "-published_at"], name="listening_mt_topic_time")]
 
 
-class MentionHourly(WorkspaceScopedModel):
-    """Mentions per topic (0: all) and hour (UTC), by label. Kept on ingest; the dashboard reads only this."""
+class LabelCounts(WorkspaceScopedModel):
+    """Mentions of a topic (0: all) in a span of time, one column per sentiment label."""
 
     workspace = models.ForeignKey("accounts.Workspace", on_delete=models.CASCADE, related_name="+",
                                   db_index=False)
     topic_id = models.IntegerField()
-    hour = models.DateTimeField()
     positive = models.IntegerField(default=0)
     neutral = models.IntegerField(default=0)
     negative = models.IntegerField(default=0)
     question = models.IntegerField(default=0)
 
     class Meta:
+        abstract = True
+
+
+class MentionHourly(LabelCounts):
+    """Mentions per topic (0: all) and hour (UTC), by label. Kept on ingest; spikes and hours read it."""
+
+    hour = models.DateTimeField()
+
+    class Meta:
         constraints = [models.UniqueConstraint(fields=["workspace", "topic_id", "hour"],
                                                name="uniq_listening_hourly")]
+
+
+class MentionDaily(LabelCounts):
+    """Mentions per topic (0: all) and local day, by label: ``MentionHourly`` summed by day.
+
+    A day is a calendar day in the time zone recorded in the workspace's ``DailyRollupZone``
+    (the workspace's zone when it was built); an hourly row belongs to the day its hour starts
+    in. Kept exactly like the hourly rows — by ingest, label corrections, topic rematches and
+    deletions — in the same transactions, so the dashboard reads a year as 365 rows, not 8,760.
+    """
+
+    day = models.DateField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["workspace", "topic_id", "day"],
+                                               name="uniq_listening_daily")]
+
+
+class DailyRollupZone(WorkspaceScopedModel):
+    """The time zone whose days ``MentionDaily`` counts, one row per workspace.
+
+    Writers of the rollups hold this row (``FOR SHARE`` on PostgreSQL); a rebuild for a new
+    zone holds it exclusively, so no batch adds days of the old zone to a rebuilt table.
+    """
+
+    workspace = models.OneToOneField("accounts.Workspace", on_delete=models.CASCADE, related_name="+")
+    time_zone = models.CharField(max_length=64)
 
 
 class AuthorTopic(WorkspaceScopedModel):

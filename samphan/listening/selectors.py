@@ -16,7 +16,7 @@ import base64
 import json
 from bisect import bisect_right
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -32,11 +32,13 @@ from samphan.listening.models import (
     Author,
     AuthorTopic,
     Mention,
+    MentionDaily,
     MentionHourly,
     MentionTopic,
     Source,
     Topic,
 )
+from samphan.listening.rollups import DAY, day_start, zone_named, zone_of_daily
 from samphan.listening.spikes import HOUR, hour_of
 
 MAX_DAYS = 366
@@ -48,11 +50,7 @@ def _ws(workspace: Any) -> int:
 
 
 def _zone(workspace: Any) -> ZoneInfo:
-    name = getattr(workspace, "time_zone", "") or timezone.get_default_timezone_name()
-    try:
-        return ZoneInfo(name)
-    except Exception:  # a bad name in the database must not break the dashboard
-        return ZoneInfo("UTC")
+    return zone_named(getattr(workspace, "time_zone", "") or "")
 
 
 @dataclass
@@ -85,11 +83,59 @@ def _scope(workspace: Any, topic_id: int | None) -> int:
     return topic_get(workspace=workspace, topic_id=int(topic_id)).pk
 
 
+@dataclass
+class _Split:
+    """A period cut into whole local days (read from ``MentionDaily``) and hourly edges around them."""
+
+    first_day: date  # first and last whole day
+    last_day: date
+    edges: list[tuple[datetime, datetime]]  # [since, until) hour ranges read from ``MentionHourly``
+
+
+def _split(period: Period, zone: ZoneInfo) -> _Split | None:
+    """The whole days of ``zone`` inside the period, or None when there is none.
+
+    A day is whole when every hour starting in it is inside the period. Hours are whole UTC
+    hours, so the last hour of a day starts before the next day's start.
+    """
+    first = period.since.astimezone(zone).date()
+    if day_start(first, zone) < period.since:
+        first += DAY
+    end = period.until + HOUR  # the period as [since, end)
+    last = end.astimezone(zone).date()
+    while day_start(last + DAY, zone) > end:
+        last -= DAY
+    if last < first:
+        return None
+    return _Split(first, last, [(period.since, day_start(first, zone)), (day_start(last + DAY, zone), end)])
+
+
+def _daily_zone(workspace: Any, wanted: ZoneInfo | None = None) -> ZoneInfo | None:
+    """The zone of the workspace's daily rows, if they exist (and are in ``wanted`` when given)."""
+    name = zone_of_daily(_ws(workspace))
+    if not name or (wanted is not None and name != wanted.key):
+        return None
+    return zone_named(name)
+
+
+def _hourly(workspace: Any, scopes: list[int], ranges: list[tuple[datetime, datetime]]) -> QuerySet:
+    """Hourly rows of the scopes in the [start, end) ranges (empty ones skipped)."""
+    cond = Q()
+    for start, end in ranges:
+        if start < end:
+            cond |= Q(hour__gte=start, hour__lt=end)
+    if not cond:
+        return MentionHourly.objects.none()
+    return MentionHourly.objects.filter(cond, workspace_id=_ws(workspace), topic_id__in=scopes)
+
+
 def volume_series(*, workspace: Any, period: Period, topic_ids: list[int] | None = None,
                   bucket: str = "") -> dict[str, Any]:
     """{"bucket": "day"|"hour", "buckets": [labels], "series": {topic_id: {label: [counts]}, ...}}.
 
     Days are the workspace's local days (Asia/Bangkok by default). Topic 0 is all mentions.
+    Whole days come from the daily rollup when it is counted in the workspace's zone; the
+    partial days at the ends of the period, and hours, from the hourly rollup.
     """
     scopes = sorted(set(topic_ids or [ALL_TOPICS]))
     bucket = bucket or ("hour" if period.days <= 2 else "day")
@@ -105,14 +151,22 @@ def volume_series(*, workspace: Any, period: Period, topic_ids: list[int] | None
         label_of = [k.isoformat() for k in keys]
     index = {k: i for i, k in enumerate(keys)}
     # Local days as UTC instants where each begins: a row's day is found by bisection, one time-zone
-    # conversion per day instead of one per hourly row (8,760 of them for a year).
-    day_starts = [datetime(k.year, k.month, k.day, tzinfo=zone).astimezone(UTC) for k in keys] \
-        if bucket == "day" else []
+    # conversion per day instead of one per hourly row.
+    day_starts = [day_start(k, zone) for k in keys] if bucket == "day" else []
     series = {s: {label: [0] * len(keys) for label in LABELS} for s in scopes}
-    rows = (MentionHourly.objects.filter(workspace_id=_ws(workspace), topic_id__in=scopes,
-                                         hour__gte=period.since, hour__lte=period.until)
-            .values_list("topic_id", "hour", *LABELS))
-    for topic_id, hour, *counts in rows:
+    split = _split(period, zone) if bucket == "day" and _daily_zone(workspace, zone) else None
+    if split is None:
+        hourly = _hourly(workspace, scopes, [(period.since, period.until + HOUR)])
+    else:
+        hourly = _hourly(workspace, scopes, split.edges)
+        days = (MentionDaily.objects.filter(workspace_id=_ws(workspace), topic_id__in=scopes,
+                                            day__gte=split.first_day, day__lte=split.last_day)
+                .values_list("topic_id", "day", *LABELS))
+        for topic_id, day, *counts in days:
+            target = series[topic_id]
+            for label, count in zip(LABELS, counts, strict=True):
+                target[label][index[day]] += count
+    for topic_id, hour, *counts in hourly.values_list("topic_id", "hour", *LABELS):
         i = index.get(hour) if bucket == "hour" else bisect_right(day_starts, hour) - 1
         if i is None or i < 0:
             continue
@@ -123,17 +177,30 @@ def volume_series(*, workspace: Any, period: Period, topic_ids: list[int] | None
 
 
 def totals_by_topic(*, workspace: Any, period: Period, topic_ids: list[int]) -> dict[int, dict[str, int]]:
-    """topic id → {label: mentions in the period, "total": …}; one grouped read of the rollup."""
+    """topic id → {label: mentions in the period, "total": …}; grouped reads of the rollups.
+
+    Whole days (of whatever zone the daily rollup is counted in) from ``MentionDaily``, the
+    hours around them from ``MentionHourly``.
+    """
     out = {t: {**dict.fromkeys(LABELS, 0), "total": 0} for t in topic_ids}
     if not topic_ids:
         return out
-    rows = (MentionHourly.objects.filter(workspace_id=_ws(workspace), topic_id__in=topic_ids,
-                                         hour__gte=period.since, hour__lte=period.until)
-            .values("topic_id").annotate(**{f"s_{label}": Sum(label) for label in LABELS}))
-    for row in rows:
-        entry = out[row["topic_id"]]
-        for label in LABELS:
-            entry[label] = row[f"s_{label}"] or 0
+    zone = _daily_zone(workspace)
+    split = _split(period, zone) if zone is not None else None
+    sums = {f"s_{label}": Sum(label) for label in LABELS}
+    reads: list[QuerySet] = []
+    if split is None:
+        reads.append(_hourly(workspace, topic_ids, [(period.since, period.until + HOUR)]))
+    else:
+        reads.append(_hourly(workspace, topic_ids, split.edges))
+        reads.append(MentionDaily.objects.filter(workspace_id=_ws(workspace), topic_id__in=topic_ids,
+                                                 day__gte=split.first_day, day__lte=split.last_day))
+    for qs in reads:
+        for row in qs.values("topic_id").annotate(**sums).order_by():
+            entry = out[row["topic_id"]]
+            for label in LABELS:
+                entry[label] += row[f"s_{label}"] or 0
+    for entry in out.values():
         entry["total"] = sum(entry[label] for label in LABELS)
     return out
 
@@ -302,8 +369,9 @@ def sources_of(*, workspace: Any) -> QuerySet[Source]:
 
 
 def topic_mention_counts(*, workspace: Any) -> dict[int, int]:
-    """All-time mentions per topic, from the hourly rollup."""
-    rows = (MentionHourly.objects.filter(workspace_id=_ws(workspace)).exclude(topic_id=ALL_TOPICS)
+    """All-time mentions per topic, from the daily rollup (the hourly one when there is none)."""
+    model = MentionDaily if _daily_zone(workspace) is not None else MentionHourly
+    rows = (model.objects.filter(workspace_id=_ws(workspace)).exclude(topic_id=ALL_TOPICS)
             .values("topic_id").annotate(n=Sum("positive") + Sum("neutral") + Sum("negative") + Sum("question")))
     return {r["topic_id"]: r["n"] or 0 for r in rows}
 

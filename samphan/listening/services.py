@@ -23,11 +23,13 @@ from samphan.listening.models import (
     Author,
     AuthorTopic,
     Mention,
+    MentionDaily,
     MentionHourly,
     MentionTopic,
     Source,
     Topic,
 )
+from samphan.listening.rollups import daily_rebuild, day_of, zone_for_write
 from samphan.listening.spikes import hour_of
 
 TOPIC_REMATCH_JOB = "listening_topic_rematch"
@@ -106,7 +108,9 @@ def topic_update(*, topic: Topic, actor: Any = None, via: str = "system", name: 
 
 @transaction.atomic
 def topic_delete(*, topic: Topic, actor: Any = None, via: str = "system") -> None:
+    zone_for_write(topic.workspace_id)
     MentionHourly.objects.filter(workspace_id=topic.workspace_id, topic_id=topic.pk).delete()
+    MentionDaily.objects.filter(workspace_id=topic.workspace_id, topic_id=topic.pk).delete()
     AuthorTopic.objects.filter(workspace_id=topic.workspace_id, topic_id=topic.pk).delete()
     audit_record(workspace=topic.workspace_id, action="listening.topic_deleted", actor=actor, via=via,
                  target=topic, summary=topic.name)
@@ -171,7 +175,8 @@ def topic_rematch_job_run(job_id: int) -> dict:
 
 
 def rollups_rebuild(*, workspace_id: int, topic_id: int) -> None:
-    """Recount one topic's (or, with ALL_TOPICS, the workspace's) hourly and author rollups from the mentions."""
+    """Recount one topic's (or, with ALL_TOPICS, the workspace's) hourly, daily and author rollups from the mentions."""
+    zone = zone_for_write(workspace_id)
     MentionHourly.objects.filter(workspace_id=workspace_id, topic_id=topic_id).delete()
     AuthorTopic.objects.filter(workspace_id=workspace_id, topic_id=topic_id).delete()
     mentions = Mention.objects.filter(workspace_id=workspace_id)
@@ -191,6 +196,7 @@ def rollups_rebuild(*, workspace_id: int, topic_id: int) -> None:
             entry[3] = max(entry[3], published_at)
     if hourly:
         bulk.hourly_add(workspace_id=workspace_id, rows=hourly)
+    daily_rebuild(workspace_id=workspace_id, zone=zone, topic_ids=[topic_id])
     if per_author:
         bulk.author_topics_add(workspace_id=workspace_id, rows={k: tuple(v) for k, v in per_author.items()})
 
@@ -276,6 +282,7 @@ def mention_correct_label(*, mention: Mention, label: str, actor: Any = None, vi
     if label not in LABELS:
         raise ValidationFailed(f"label must be one of {', '.join(LABELS)}",
                                details=[{"field": "label", "reason": f"unknown label {label!r}"}])
+    zone = zone_for_write(mention.workspace_id)  # before the mention's lock, as ingest does
     mention = _lock(mention)
     old = mention.label
     if old == label and mention.label_corrected_at is not None:
@@ -293,6 +300,8 @@ def mention_correct_label(*, mention: Mention, label: str, actor: Any = None, vi
         delta[LABELS.index(label)] += 1
         scopes = [ALL_TOPICS, *MentionTopic.objects.filter(mention=mention).values_list("topic_id", flat=True)]
         bulk.hourly_add(workspace_id=mention.workspace_id, rows={(s, hour): list(delta) for s in scopes})
+        bulk.daily_add(workspace_id=mention.workspace_id,
+                       rows={(s, day_of(hour, zone)): list(delta) for s in scopes})
         if mention.author_id and "negative" in (old, label):
             step = 1 if label == "negative" else -1
             AuthorTopic.objects.filter(author_id=mention.author_id, topic_id__in=scopes).update(
