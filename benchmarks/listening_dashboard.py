@@ -114,46 +114,46 @@ def _postgres_build(ws: int, topic_ids: list[int], mentions: int, authors: int) 
 
 
 def _sqlite_build(ws: int, topic_ids: list[int], mentions: int, authors: int) -> None:
-    rng = random.Random(6)
+    """The same data as ``_postgres_build``, generated inside SQLite (a recursive CTE and ``random()``)."""
     adapt = connection.ops.adapt_datetimefield_value
     with connection.cursor() as cur:
-        cur.executemany(
-            "INSERT INTO listening_author (workspace_id, source, key, name, handle, reach, customer_id, "
-            "first_seen_at) VALUES (%s, 'x', %s, %s, %s, %s, NULL, %s)",
-            [(ws, f"u{i}", f"Author {i}", f"author{i}", int(rng.expovariate(1 / 3000)), adapt(NOW))
-             for i in range(authors)])
+        cur.execute("""
+            WITH RECURSIVE g(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM g WHERE x < %s)
+            INSERT INTO listening_author (workspace_id, source, key, name, handle, reach, customer_id, first_seen_at)
+            SELECT %s, 'x', 'u' || x, 'Author ' || x, 'author' || x, CAST(exp((abs(random()) %% 13000) / 1000.0)
+                   AS INTEGER), NULL, %s FROM g""", [authors, ws, adapt(NOW - timedelta(days=400))])
         cur.execute("SELECT min(id) FROM listening_author WHERE workspace_id = %s", [ws])
         first_author = cur.fetchone()[0]
+        cur.execute("CREATE TEMP TABLE bench_texts (i INTEGER PRIMARY KEY, t TEXT)")
+        cur.executemany("INSERT INTO bench_texts (i, t) VALUES (%s, %s)", list(enumerate(TEXTS)))
         t = time.perf_counter()
-        labels = ["positive"] * 25 + ["neutral"] * 50 + ["negative"] * 18 + ["question"] * 7
-        chunk = 100_000
-        for start in range(0, mentions, chunk):
-            rows, links = [], []
-            for g in range(start + 1, min(mentions, start + chunk) + 1):
-                a = rng.randrange(authors)
-                ts = adapt(NOW - timedelta(seconds=rng.randrange(365 * 86400)))
-                lab = rng.choice(labels)
-                rows.append((ws, str(g), f"{g:040x}", TEXTS[g % 8], first_author + a, f"Author {a}", f"author{a}",
-                             (a * 7919) % 100000, g % 50, ts, ts, lab, lab,
-                             0.8 if lab == "negative" else 0.05,
-                             round(rng.random() * 5, 4) if lab == "negative" else 0,
-                             "new" if rng.random() < 0.1 else "handled"))
-            cur.executemany(
-                "INSERT INTO listening_mention (workspace_id, connector, source, external_id, dedupe_key, url, text, "
-                "language, author_id, author_name, author_handle, reach, engagement, published_at, created_at, label, "
-                "model_label, score_positive, score_neutral, score_negative, score_question, velocity, priority, "
-                "status, meta) VALUES (%s, 'x', 'x', %s, %s, '', %s, 'th', %s, %s, %s, %s, %s, %s, %s, %s, %s, "
-                "0.25, 0.25, %s, 0.05, 1.0, %s, %s, '{}')", rows)
-            cur.execute("SELECT id, published_at FROM listening_mention WHERE workspace_id = %s AND id > "
-                        "(SELECT coalesce(max(mention_id), 0) FROM listening_mentiontopic)", [ws])
-            for pk, published in cur.fetchall():
-                if pk % 20 < 16:
-                    links.append((ws, pk, topic_ids[pk % len(topic_ids)], published))
-                if pk % 20 < 3:
-                    links.append((ws, pk, topic_ids[(pk + 3) % len(topic_ids)], published))
-            cur.executemany("INSERT INTO listening_mentiontopic (workspace_id, mention_id, topic_id, published_at) "
-                            "VALUES (%s, %s, %s, %s)", links)
-            print(f"  {min(mentions, start + chunk):,} mentions ({time.perf_counter() - t:.0f} s)", flush=True)
+        cur.execute("""
+            WITH RECURSIVE g(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM g WHERE x < %(n)s)
+            INSERT INTO listening_mention (workspace_id, connector, source, external_id, dedupe_key, url, text,
+                language, author_id, author_name, author_handle, reach, engagement, published_at, created_at, label,
+                model_label, score_positive, score_neutral, score_negative, score_question, velocity, priority,
+                status, meta)
+            SELECT %(ws)s, 'x', 'x', x, printf('%%040x', x), '', (SELECT t FROM bench_texts WHERE i = x %% 8), 'th',
+                   %(fa)s + a, 'Author ' || a, 'author' || a, (a * 7919) %% 100000, x %% 50, ts, ts, lab, lab,
+                   0.25, 0.25, CASE lab WHEN 'negative' THEN 0.8 ELSE 0.05 END, 0.05, 1.0,
+                   CASE lab WHEN 'negative' THEN round((abs(random()) %% 50000) / 10000.0, 4) ELSE 0 END,
+                   CASE WHEN abs(random()) %% 10 = 0 THEN 'new' ELSE 'handled' END, '{}'
+            FROM (SELECT x, a, ts, CASE WHEN r < 25 THEN 'positive' WHEN r < 75 THEN 'neutral'
+                                        WHEN r < 93 THEN 'negative' ELSE 'question' END AS lab
+                  FROM (SELECT x, abs(random()) %% %(authors)s AS a,
+                               datetime(%(end)s - abs(random()) %% (365 * 86400), 'unixepoch') AS ts,
+                               abs(random()) %% 100 AS r FROM g))""",
+                    {"ws": ws, "fa": first_author, "authors": authors, "n": mentions, "end": int(NOW.timestamp())})
+        print(f"  {mentions:,} mentions in {time.perf_counter() - t:.0f} s", flush=True)
+        t = time.perf_counter()
+        cur.execute("""
+            INSERT INTO listening_mentiontopic (workspace_id, mention_id, topic_id, published_at)
+            SELECT workspace_id, id, %(t0)s + (id %% %(k)s), published_at FROM listening_mention
+            WHERE workspace_id = %(ws)s AND id %% 20 < 16
+            UNION ALL
+            SELECT workspace_id, id, %(t0)s + ((id + 3) %% %(k)s), published_at FROM listening_mention
+            WHERE workspace_id = %(ws)s AND id %% 20 < 3""", {"ws": ws, "t0": topic_ids[0], "k": len(topic_ids)})
+        print(f"  topic links in {time.perf_counter() - t:.0f} s", flush=True)
 
 
 def _rollups(ws: int) -> None:

@@ -130,3 +130,27 @@ def test_day_of_follows_the_dashboards_day_boundaries():
             first_hour = start.replace(minute=0) if start.minute == 0 else start.replace(minute=0) + timedelta(hours=1)
             assert day_of(first_hour, zone) == d
             assert day_of(first_hour - timedelta(hours=1), zone) == d - timedelta(days=1)
+
+
+def test_a_time_with_an_offset_counts_in_its_utc_hour(workspace, topics):
+    kolkata = ZoneInfo("Asia/Kolkata")
+    mentions_ingest(workspace=workspace, connector="x", now=NOW, check_spikes=False, items=[
+        mention("Alpha Coffee ok", n=1, published_at=datetime(2026, 10, 31, 23, 45, tzinfo=kolkata))])
+    # 23:45 in Kolkata is 18:15 UTC: the 18:00 UTC hour, and 1 November in Bangkok (01:15).
+    assert [(r.hour, r.topic_id) for r in MentionHourly.objects.order_by("topic_id")] == [
+        (datetime(2026, 10, 31, 18, 0, tzinfo=UTC), ALL_TOPICS), (datetime(2026, 10, 31, 18, 0, tzinfo=UTC),
+                                                                  topics["brand"].pk)]
+    assert set(MentionDaily.objects.values_list("day", flat=True)) == {date(2026, 11, 1)}
+
+
+def test_cli_recounts_the_daily_rollup(workspace, topics):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    _ingest(workspace, 50, seed=9)
+    MentionDaily.objects.filter(workspace=workspace).delete()
+    out = StringIO()
+    call_command("listening", "rollups", "--workspace", workspace.slug, stdout=out)
+    assert "Asia/Bangkok" in out.getvalue()
+    assert _daily_state(workspace) == _expected_daily(workspace, ZoneInfo("Asia/Bangkok"))

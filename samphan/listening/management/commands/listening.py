@@ -86,6 +86,11 @@ class Command(SamphanCommand):
         p.add_argument("--workspace", required=True)
         p.add_argument("--json", action="store_true")
 
+        p = sub.add_parser("rollups", help="recount the daily rollup from the hourly one, in the workspace's "
+                                           "time zone (after changing it; the next ingest does it too)")
+        p.add_argument("--workspace", required=True)
+        p.add_argument("--json", action="store_true")
+
     def handle(self, *args, **opts):
         return getattr(self, "_" + opts["action"].replace("-", "_"))(opts)
 
@@ -212,3 +217,10 @@ class Command(SamphanCommand):
                 for a in alerts]
         self._out(opts, data, [f"alert {d['id']}: topic {d['topic_id'] or 'all'}: {d['observed']} negative "
                                f"(threshold {d['threshold']})" for d in data] or ["no new spike"])
+
+    def _rollups(self, opts):
+        from samphan.listening.rollups import daily_rebuild_workspace
+
+        ws = self.workspace_arg(opts["workspace"])
+        zone = daily_rebuild_workspace(workspace_id=ws.pk)
+        self._out(opts, {"time_zone": zone}, [f"daily rollup recounted in {zone}"])
