@@ -16,3 +16,7 @@ class ChannelsConfig(AppConfig):
         from samphan.channels.services import register_inbound_consumer
 
         register_inbound_consumer(outbound_apply_delivery_reports)
+        from samphan.channels.pdpa import SECTION as personal_data
+        from samphan.customers.pdpa import register_personal_data
+
+        register_personal_data(personal_data)  # PDPA export and erasure

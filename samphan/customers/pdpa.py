@@ -3,10 +3,20 @@
 Erasure anonymises the person and keeps business totals: orders stay (amount,
 date, channel) but are unlinked from the person, so revenue reports still add
 up while nothing points back at who bought.
+
+Apps above this one hold personal data too (the inbox's messages, web-chat
+transcripts, channel contacts, listening mentions). Each registers a
+`PersonalDataSection` in its AppConfig.ready(): its `export` adds a section to
+`customer_export_all`, its `erase` scrubs what it holds inside the erasure's
+transaction (before the identities are deleted: it gets them as a list of
+`(kind, value)`), so customers never imports those apps and a new app cannot be
+forgotten by the export while it is remembered by the erasure.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from django.db import transaction
@@ -25,6 +35,29 @@ from samphan.customers.models import (
     Insight,
     MergeRecord,
 )
+
+
+@dataclass(frozen=True)
+class PersonalDataSection:
+    name: str  # the key in the export ("conversations", "mentions", …)
+    export: Callable[[Customer], Any]
+    # (customer, identities as (kind, value)) → counts of what was scrubbed, for the audit entry.
+    erase: Callable[[Customer, list[tuple[str, str]]], dict[str, int]]
+    # Models the section exports itself, left out of the generic "other" listing.
+    models: tuple[str, ...] = ()
+
+
+PERSONAL_DATA_SECTIONS: dict[str, PersonalDataSection] = {}
+
+
+def register_personal_data(section: PersonalDataSection) -> PersonalDataSection:
+    PERSONAL_DATA_SECTIONS[section.name] = section
+    return section
+
+
+def row_dict(obj: Any, exclude: tuple[str, ...] = ("workspace",)) -> dict[str, Any]:
+    """A model row as JSON-ready values (dates in ISO 8601), for the export."""
+    return _row(obj, exclude)
 
 
 def _row(obj: Any, exclude: tuple[str, ...] = ("workspace",)) -> dict[str, Any]:
@@ -61,6 +94,9 @@ def customer_export_all(*, customer: Customer) -> dict[str, Any]:
     from samphan.customers.merge import _movable_relations
 
     known = {"commerce.order", "customers.identity", "customers.insight"}
+    for section in PERSONAL_DATA_SECTIONS.values():
+        data[section.name] = section.export(customer)
+        known.update(section.models)
     for model, field in _movable_relations():
         if model._meta.label_lower in known:
             continue
@@ -79,6 +115,11 @@ def customer_erase(*, customer: Customer, actor: Any = None, via: str = "system"
 
     unlinked = Order.objects.filter(customer=customer).update(customer=None)
     purchase_facts_refresh_customers(workspace=customer.workspace_id, customer_ids=[customer.pk])
+    identities = list(Identity.objects.filter(customer=customer).values_list("kind", "value"))
+    scrubbed: dict[str, int] = {}
+    for section in PERSONAL_DATA_SECTIONS.values():
+        for key, count in section.erase(customer, identities).items():
+            scrubbed[f"{section.name}.{key}"] = count
     Identity.objects.filter(customer=customer).delete()
     Insight.objects.filter(customer=customer).delete()
     Consent.objects.filter(customer=customer).delete()
@@ -104,5 +145,5 @@ def customer_erase(*, customer: Customer, actor: Any = None, via: str = "system"
     customer.erased_at = timezone.now()
     customer.save()
     audit_record(workspace=customer.workspace_id, action="customer.erased", actor=actor, via=via, target=customer,
-                 summary="personal data erased (PDPA)", changes={"orders_unlinked": unlinked, "reason": reason[:200]})
+                 summary="personal data erased (PDPA)", changes={"orders_unlinked": unlinked, "scrubbed": scrubbed, "reason": reason[:200]})
     return customer

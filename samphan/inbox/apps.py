@@ -16,3 +16,7 @@ class InboxConfig(AppConfig):
         from samphan.sentiment.corrections import register_correction_source
 
         register_correction_source(sentiment_correction_examples)
+        from samphan.customers.pdpa import register_personal_data
+        from samphan.inbox.pdpa import SECTION as personal_data
+
+        register_personal_data(personal_data)  # PDPA export and erasure

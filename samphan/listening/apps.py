@@ -16,3 +16,7 @@ class ListeningConfig(AppConfig):
         # customer of is linked to the mention in the same transaction.
         register_inbound_consumer(ingest_page_feed)
         register_correction_source(mention_correction_examples)
+        from samphan.customers.pdpa import register_personal_data
+        from samphan.listening.pdpa import SECTION as personal_data
+
+        register_personal_data(personal_data)  # PDPA export and erasure
