@@ -13,7 +13,7 @@ from django.db import IntegrityError, transaction
 
 from samphan.channels.adapters import adapter_class
 from samphan.channels.adapters.base import InboundEvent, OutboundPayload
-from samphan.channels.crypto import secrets_rotate
+from samphan.channels.crypto import SecretsUnavailable, secrets_rotate
 from samphan.channels.models import ChannelAccount, OutboundMessage, WebhookEvent
 from samphan.core.audit import audit_record
 from samphan.core.errors import Conflict, ValidationFailed
@@ -102,8 +102,24 @@ def channel_account_update(*, account: ChannelAccount, name: str | None = None,
         unknown = set(secrets) - set(cls.secret_fields)
         if unknown:
             raise ValidationFailed(f"unknown secrets for {account.provider}: {', '.join(sorted(unknown))}")
-        account.set_secrets({**account.secrets, **secrets})
+        try:
+            current = account.secrets
+        except SecretsUnavailable:
+            # Encrypted with a key this install no longer has: what is typed now replaces them all.
+            current = {}
+        account.set_secrets({**current, **secrets})
         changes["secrets_set"] = sorted(k for k, v in secrets.items() if v)
+        if cleared := sorted(k for k, v in secrets.items() if v in (None, "")):
+            changes["secrets_cleared"] = cleared
+    if "config" in changes or secrets:
+        # The same checks as when the account was created: an edit cannot leave it unusable.
+        try:
+            stored = account.secrets
+        except SecretsUnavailable:
+            stored = {}
+        problems = adapter_class(account.provider).validate_settings(secrets=stored, config=account.config)
+        if problems:
+            raise ValidationFailed("; ".join(problems), details=problems)
     if is_active is not None and is_active != account.is_active:
         changes["is_active"] = [account.is_active, is_active]
         account.is_active = is_active
@@ -116,12 +132,29 @@ def channel_account_update(*, account: ChannelAccount, name: str | None = None,
 
 def channel_secrets_rotate_all() -> int:
     """Re-encrypt every account's secrets under the first SAMPHAN_ENCRYPTION_KEY."""
-    count = 0
-    for account in ChannelAccount.objects.exclude(secrets_ciphertext="").only("id", "secrets_ciphertext"):
-        rotated = secrets_rotate(account.secrets_ciphertext)
-        ChannelAccount.objects.filter(pk=account.pk).update(secrets_ciphertext=rotated)
-        count += 1
-    return count
+    return secrets_rotate_all()[ChannelAccount._meta.label_lower]
+
+
+def encrypted_models() -> list[Any]:
+    """Every model that keeps Fernet-encrypted secrets in a `secrets_ciphertext` column (channel
+    accounts, listening's X sources, whatever a later app adds), so a key rotation misses none."""
+    from django.apps import apps
+
+    return [m for m in apps.get_models() if any(f.name == "secrets_ciphertext" for f in m._meta.concrete_fields)]
+
+
+def secrets_rotate_all() -> dict[str, int]:
+    """Re-encrypt the secrets of every row of every encrypted model under the first key:
+    {"channels.channelaccount": n, "listening.source": m, …}. Each row is rewritten on its own,
+    so a run interrupted half-way can simply be run again (old-key rows still decrypt)."""
+    counts: dict[str, int] = {}
+    for model in encrypted_models():
+        count = 0
+        for pk, token in model._default_manager.exclude(secrets_ciphertext="").values_list("pk", "secrets_ciphertext"):
+            model._default_manager.filter(pk=pk).update(secrets_ciphertext=secrets_rotate(token))
+            count += 1
+        counts[model._meta.label_lower] = count
+    return counts
 
 
 # --- the webhook store -------------------------------------------------------------------------
@@ -299,6 +332,22 @@ def webhook_event_retry(*, event: WebhookEvent, actor: Any = None, via: str = "s
                  summary=f"webhook #{event.pk}", changes={"previous_reason": previous[:500]})
     transaction.on_commit(lambda: webhook_enqueue(event.pk))
     return event
+
+
+@transaction.atomic
+def webhook_events_retry_failed(*, account: ChannelAccount, actor: Any = None, via: str = "system") -> int:
+    """Process every failed event of one channel account again (after a fix): one audit entry, one task."""
+    ids = list(WebhookEvent.objects.select_for_update()
+               .filter(channel_account=account, status=WebhookEvent.Status.FAILED).values_list("pk", flat=True))
+    if not ids:
+        return 0
+    WebhookEvent.objects.filter(pk__in=ids).update(status=WebhookEvent.Status.RECEIVED, failure_reason="",
+                                                   processed_at=None)
+    audit_record(workspace=account.workspace_id, action="webhook.retried_all", actor=actor, via=via, target=account,
+                 summary=f"{len(ids)} failed webhook events of {account.name}", changes={"events": ids[:1000]})
+    # Each task drains every received event, so one is enough.
+    transaction.on_commit(lambda: webhook_enqueue(ids[0]))
+    return len(ids)
 
 
 # --- who consumes inbound events -----------------------------------------------------------------

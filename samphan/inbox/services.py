@@ -443,6 +443,36 @@ def team_create(*, workspace: Any, name: str, auto_assign: bool = True, actor: A
 
 
 @transaction.atomic
+def team_update(*, team: Team, name: str | None = None, auto_assign: bool | None = None, actor: Any = None,
+                via: str = "system") -> Team:
+    team = Team.objects.select_for_update().get(pk=team.pk)
+    changes: dict[str, Any] = {}
+    if name is not None:
+        name = name.strip()
+        if not name:
+            raise ValidationFailed("a team needs a name")
+        if name != team.name:
+            if Team.objects.filter(workspace_id=team.workspace_id, name=name).exclude(pk=team.pk).exists():
+                raise Conflict(f"there is already a team called {name}")
+            changes["name"], team.name = [team.name, name], name
+    if auto_assign is not None and auto_assign != team.auto_assign:
+        changes["auto_assign"], team.auto_assign = [team.auto_assign, auto_assign], auto_assign
+    if changes:
+        team.save()
+        audit_record(workspace=team.workspace_id, action="team.updated", actor=actor, via=via, target=team,
+                     summary=team.name, changes=changes)
+    return team
+
+
+@transaction.atomic
+def team_delete(*, team: Team, actor: Any = None, via: str = "system") -> None:
+    """Delete a team: its rules go with it; its conversations keep their assignee and lose the team."""
+    audit_record(workspace=team.workspace_id, action="team.deleted", actor=actor, via=via, target=team,
+                 summary=team.name, changes={"rules": team.rules.count(), "members": team.members.count()})
+    team.delete()
+
+
+@transaction.atomic
 def team_member_add(*, team: Team, user_id: int, actor: Any = None, via: str = "system") -> TeamMember:
     user = _check_assignee(team.workspace_id, user_id)
     member, created = TeamMember.objects.get_or_create(workspace_id=team.workspace_id, team=team, user=user)
@@ -503,6 +533,17 @@ def assignment_rule_create(*, workspace: Any, team_id: int, name: str = "", chan
                  summary=f"→ {team.name}",
                  changes={"channel_account": channel_account_id, "provider": provider, "keyword": keyword,
                           "language": language})
+    return rule
+
+
+@transaction.atomic
+def assignment_rule_set_active(*, rule: AssignmentRule, is_active: bool, actor: Any = None,
+                               via: str = "system") -> AssignmentRule:
+    if rule.is_active != is_active:
+        AssignmentRule.objects.filter(pk=rule.pk).update(is_active=is_active)
+        rule.is_active = is_active
+        audit_record(workspace=rule.workspace_id, action="assignment_rule.updated", actor=actor, via=via,
+                     target=rule, summary=f"→ {rule.team.name}", changes={"is_active": [not is_active, is_active]})
     return rule
 
 

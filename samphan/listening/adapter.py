@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from django.utils.translation import gettext_lazy as _
+
 from samphan.channels.adapters.base import (
     ChannelAdapter,
     InboundEvent,
@@ -23,7 +25,7 @@ from samphan.channels.adapters.base import (
 
 class ListeningAdapter(ChannelAdapter):
     provider = "listening"
-    label = "Social listening"
+    label = _("Social listening")
     identity_kind = ""
 
     def verify(self, headers: Mapping[str, str], body: bytes) -> bool:

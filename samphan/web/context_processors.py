@@ -31,4 +31,5 @@ def shell(request):
         "current_workspace": membership.workspace if membership else None,
         "nav_areas": NAV_AREAS,
         "can_view_audit": role_can(membership.role if membership else None, "audit.view"),
+        "can_manage_channels": role_can(membership.role if membership else None, "channels.manage"),
     }

@@ -58,3 +58,28 @@ def test_secrets_never_reach_the_log(line_account, provider_client, caplog):
         post_line(provider_client, line_account, fixture("line", "message_text"), signature="bad")
     assert "bad signature" in caplog.text
     assert LINE_SECRET not in caplog.text and LINE_TOKEN not in caplog.text
+
+
+def test_rotate_secrets_command_reencrypts_listening_x_tokens(line_account, workspace, monkeypatch, settings):
+    """`samphan channels rotate-secrets` rewrites every encrypted column, not only channel accounts:
+    an X source's bearer token must survive dropping the old key."""
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from samphan.listening.models import Source
+    from samphan.listening.services import source_create
+
+    source = source_create(workspace=workspace, kind="x", name="Brand on X", query="samphan",
+                           bearer_token="x-bearer-token-value")
+    before = Source.objects.get(pk=source.pk).secrets_ciphertext
+    assert "x-bearer-token-value" not in before
+    new_key = Fernet.generate_key().decode()
+    monkeypatch.setenv("SAMPHAN_ENCRYPTION_KEY", f"{new_key},{settings.SECRET_KEY}")
+    out = StringIO()
+    call_command("channels", "rotate-secrets", stdout=out)
+    assert "1 channel accounts and 1 listening sources" in out.getvalue()
+    assert Source.objects.get(pk=source.pk).secrets_ciphertext != before
+    monkeypatch.setenv("SAMPHAN_ENCRYPTION_KEY", new_key)  # the old key is gone
+    assert Source.objects.get(pk=source.pk).secrets == {"bearer_token": "x-bearer-token-value"}
+    assert ChannelAccount.objects.get(pk=line_account.pk).secrets["channel_secret"] == LINE_SECRET

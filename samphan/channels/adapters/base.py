@@ -157,9 +157,40 @@ class CaseInsensitiveHeaders(dict):
         return super().get(key.lower(), default)
 
 
+@dataclass(frozen=True)
+class FieldSpec:
+    """How the settings form shows one secret or config field of an adapter.
+
+    kind: text, password (secrets are always password: write-only), number, choice, list (one
+    per line → a list), json (an object), bool (a checkbox), textarea, url, email, color.
+    An adapter lists only the fields worth describing in `field_specs`; any other name in
+    `secret_fields` / `config_fields` gets a plain text box labelled with its name, so a new
+    provider needs no template.
+    """
+
+    label: Any = ""  # a lazy translation
+    kind: str = "text"
+    help: Any = ""
+    choices: tuple[tuple[str, Any], ...] = ()
+    placeholder: str = ""
+    advanced: bool = False  # shown folded, under "Advanced"
+
+
+@dataclass(frozen=True)
+class FormField:
+    name: str
+    secret: bool
+    required: bool
+    spec: FieldSpec
+
+    @property
+    def label(self) -> Any:
+        return self.spec.label or self.name.replace("_", " ").capitalize()
+
+
 class ChannelAdapter:
     provider: ClassVar[str] = ""
-    label: ClassVar[str] = ""
+    label: ClassVar[Any] = ""  # a lazy translation: shown in the UI in the reader's language
     identity_kind: ClassVar[str] = ""
     # Secret names the account needs, in the order the UI and the CLI ask for them.
     secret_fields: ClassVar[tuple[str, ...]] = ()
@@ -174,6 +205,10 @@ class ChannelAdapter:
     polls: ClassVar[bool] = False
     # Accounts have an embed snippet a site pastes (web chat's script tag).
     embeddable: ClassVar[bool] = False
+    # How the settings form shows fields (see FieldSpec); the rest get a text box.
+    field_specs: ClassVar[dict[str, FieldSpec]] = {}
+    # Config fields the form requires (secrets use required_secrets).
+    required_config: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, account: Any) -> None:
         self.account = account
@@ -208,6 +243,19 @@ class ChannelAdapter:
     def clean_config(cls, config: dict[str, Any]) -> dict[str, Any]:
         """The account's config normalised (e.g. origins lower-cased); ValidationFailed saying which field and why."""
         return config
+
+    @classmethod
+    def form_fields(cls) -> list[FormField]:
+        """The settings form of an account: secrets first, then config, in declaration order."""
+        return ([FormField(n, True, n in cls.required_secrets, cls.field_specs.get(n) or FieldSpec(kind="password"))
+                 for n in cls.secret_fields] +
+                [FormField(n, False, n in cls.required_config, cls.field_specs.get(n) or FieldSpec())
+                 for n in cls.config_fields])
+
+    @classmethod
+    def config_defaults(cls, config: dict[str, Any]) -> dict[str, Any]:
+        """What each config field is when left blank (an SMS preset's values), for placeholders."""
+        return {}
 
     @classmethod
     def inbound_path(cls, account: Any) -> str:

@@ -25,11 +25,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 from django.http import HttpResponse
+from django.utils.translation import gettext_lazy as _
 
 from samphan.channels.adapters.base import (
     Attachment,
     CaseInsensitiveHeaders,
     ChannelAdapter,
+    FieldSpec,
     InboundEvent,
     MalformedPayload,
     Media,
@@ -55,11 +57,23 @@ def _str(value: Any) -> str:
 
 class FacebookAdapter(ChannelAdapter):
     provider = "facebook"
-    label = "Facebook Page"
+    label = _("Facebook Page")
     identity_kind = "facebook"
     secret_fields = ("app_secret", "page_access_token", "verify_token")
     required_secrets = ("app_secret", "page_access_token", "verify_token")
     config_fields = ("page_id", "graph_base_url")
+    required_config = ("page_id",)
+    field_specs = {
+        "app_secret": FieldSpec(_("App secret"), "password", _("Meta for Developers → your app → Settings → Basic.")),
+        "page_access_token": FieldSpec(_("Page access token"), "password",
+                                       _("A long-lived token of the Page, with pages_messaging.")),
+        "verify_token": FieldSpec(_("Verify token"), "password",
+                                  _("Any phrase you choose; type the same in the app's webhook settings.")),
+        "page_id": FieldSpec(_("Page id"), "text", _("The number in the Page's About → Page transparency."),
+                             placeholder="104729375231234"),
+        "graph_base_url": FieldSpec(_("Graph API address"), "url", _("Only for a proxy or a test server."),
+                                    placeholder="https://graph.facebook.com", advanced=True),
+    }
     stored_headers = ("content-type", "user-agent", "x-hub-signature-256")
 
     @classmethod

@@ -20,10 +20,13 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+from django.utils.translation import gettext_lazy as _
+
 from samphan.channels.adapters.base import (
     Attachment,
     CaseInsensitiveHeaders,
     ChannelAdapter,
+    FieldSpec,
     InboundEvent,
     MalformedPayload,
     Media,
@@ -45,11 +48,13 @@ def sign(secret: str, body: bytes) -> str:
 
 class FakeAdapter(ChannelAdapter):
     provider = "fake"
-    label = "Test channel"
+    label = _("Test channel")
     identity_kind = "webchat"
     secret_fields = ("signing_secret",)
     required_secrets = ("signing_secret",)
     config_fields = ("endpoint", "fail")
+    field_specs = {"signing_secret": FieldSpec(_("Signing secret"), "password"),
+                   "endpoint": FieldSpec(_("Endpoint"), "url"), "fail": FieldSpec(_("Scripted failures"), advanced=True)}
     stored_headers = ("content-type", "x-fake-signature")
 
     def verify(self, headers: Mapping[str, str], body: bytes) -> bool:

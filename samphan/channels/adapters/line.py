@@ -27,6 +27,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+from django.utils.translation import gettext_lazy as _
 from linebot.v3 import SignatureValidator
 from linebot.v3.webhooks import Event
 
@@ -34,6 +35,7 @@ from samphan.channels.adapters.base import (
     Attachment,
     CaseInsensitiveHeaders,
     ChannelAdapter,
+    FieldSpec,
     InboundEvent,
     MalformedPayload,
     Media,
@@ -66,11 +68,21 @@ def _first_line(exc: Exception) -> str:
 
 class LineAdapter(ChannelAdapter):
     provider = "line"
-    label = "LINE Official Account"
+    label = _("LINE Official Account")
     identity_kind = "line"
     secret_fields = ("channel_secret", "access_token")
     required_secrets = ("channel_secret", "access_token")
     config_fields = ("api_base_url", "data_api_base_url")
+    field_specs = {
+        "channel_secret": FieldSpec(_("Channel secret"), "password",
+                                    _("LINE Developers console → your channel → Basic settings.")),
+        "access_token": FieldSpec(_("Channel access token"), "password",
+                                  _("Messaging API tab → Channel access token (long-lived).")),
+        "api_base_url": FieldSpec(_("API address"), "url", _("Only for a proxy or a test server."),
+                                  placeholder="https://api.line.me", advanced=True),
+        "data_api_base_url": FieldSpec(_("Data API address"), "url", _("Only for a proxy or a test server."),
+                                       placeholder="https://api-data.line.me", advanced=True),
+    }
     stored_headers = ("content-type", "user-agent", "x-line-signature")
     dedupes_retries = True
 

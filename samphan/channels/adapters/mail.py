@@ -60,6 +60,7 @@ from samphan.channels.adapters.base import (
     WEBHOOK_EVENT_REF,
     Attachment,
     ChannelAdapter,
+    FieldSpec,
     InboundEvent,
     MalformedPayload,
     Media,
@@ -251,7 +252,31 @@ class EmailAdapter(ChannelAdapter):
     config_fields = ("imap_host", "imap_port", "imap_security", "imap_mailbox", "smtp_host", "smtp_port",
                      "smtp_security", "username", "smtp_username", "from_address", "from_name",
                      "poll_interval", "backfill_days", "tls_ca_file")
+    required_config = ("imap_host", "smtp_host", "username")
     polls = True
+    field_specs = {
+        "password": FieldSpec(_("Password"), "password", _("The mailbox password, or an app password.")),
+        "smtp_password": FieldSpec(_("SMTP password"), "password", _("Only when SMTP logs in with another one.")),
+        "imap_host": FieldSpec(_("IMAP server"), placeholder="imap.example.com"),
+        "imap_port": FieldSpec(_("IMAP port"), "number", _("Blank: 993 with SSL, else 143.")),
+        "imap_security": FieldSpec(_("IMAP security"), "choice", choices=(
+            ("ssl", _("SSL/TLS")), ("starttls", _("STARTTLS")), ("plain", _("None (local servers only)")))),
+        "imap_mailbox": FieldSpec(_("Mailbox"), placeholder="INBOX"),
+        "smtp_host": FieldSpec(_("SMTP server"), placeholder="smtp.example.com"),
+        "smtp_port": FieldSpec(_("SMTP port"), "number", _("Blank: 587 with STARTTLS, 465 with SSL, else 25.")),
+        "smtp_security": FieldSpec(_("SMTP security"), "choice", choices=(
+            ("starttls", _("STARTTLS")), ("ssl", _("SSL/TLS")), ("plain", _("None (local servers only)")))),
+        "username": FieldSpec(_("User name"), "text", _("Usually the mailbox's address."),
+                              placeholder="shop@example.com"),
+        "smtp_username": FieldSpec(_("SMTP user name"), "text", _("Blank: the same user name."), advanced=True),
+        "from_address": FieldSpec(_("From address"), "email", _("Blank: the user name.")),
+        "from_name": FieldSpec(_("From name"), placeholder="Baan Suan"),
+        "poll_interval": FieldSpec(_("Check every (seconds)"), "number", _("At least 10; blank: 60.")),
+        "backfill_days": FieldSpec(_("Fetch mail from the last (days)"), "number",
+                                   _("When the account is new; blank: 7."), advanced=True),
+        "tls_ca_file": FieldSpec(_("CA certificate file"), "text",
+                                 _("Only for a server with a private certificate."), advanced=True),
+    }
 
     # --- settings --------------------------------------------------------------------
 

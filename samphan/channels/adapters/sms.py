@@ -52,6 +52,7 @@ from django.utils.translation import gettext_lazy as _
 from samphan.channels.adapters.base import (
     CaseInsensitiveHeaders,
     ChannelAdapter,
+    FieldSpec,
     InboundEvent,
     MalformedPayload,
     OutboundPayload,
@@ -176,6 +177,39 @@ class SmsAdapter(ChannelAdapter):
                      "signature_header", "signature_encoding", "signature_prefix", "dr_id_field",
                      "dr_status_field", "dr_error_field", "delivered_values", "failed_values", "mo_from_field",
                      "mo_text_field", "mo_id_field", "mo_time_field", "max_length")
+    field_specs = {
+        "api_key": FieldSpec(_("API key"), "password", _("ThaiBulkSMS: the key from its dashboard.")),
+        "api_secret": FieldSpec(_("API secret"), "password"),
+        "api_token": FieldSpec(_("API token"), "password", _("For bearer or header authentication.")),
+        "webhook_secret": FieldSpec(_("Webhook secret"), "password",
+                                    _("Signs or authenticates delivery reports; blank on a new account: generated.")),
+        "preset": FieldSpec(_("Gateway"), "choice", _("A preset fills in the request format; any field below "
+                                                      "overrides it."),
+                            choices=(("thaibulksms", "ThaiBulkSMS"), ("generic", _("Custom HTTP gateway")))),
+        "sender": FieldSpec(_("Sender name"), "text", _("As registered with the gateway."), placeholder="BAANSUAN"),
+        "force": FieldSpec(_("Credit type"), "choice", choices=(("standard", _("Standard")),
+                                                                ("corporate", _("Corporate")))),
+        "url": FieldSpec(_("Send endpoint"), "url"),
+        "method": FieldSpec(_("HTTP method"), "choice", choices=(("POST", "POST"), ("GET", "GET")), advanced=True),
+        "auth": FieldSpec(_("Authentication"), "choice", choices=(
+            ("basic", _("HTTP Basic (API key and secret)")), ("bearer", _("Bearer token")),
+            ("header", _("Token in a header")), ("none", _("None"))), advanced=True),
+        "auth_header": FieldSpec(_("Token header"), advanced=True),
+        "body": FieldSpec(_("Request body"), "choice", choices=(("form", _("Form")), ("json", "JSON"),
+                                                               ("query", _("Query string"))), advanced=True),
+        "fields": FieldSpec(_("Request fields"), "json", _('JSON: field → value; {to}, {text}, {sender}, {force} '
+                                                          'and {idempotency_key} are filled in.'), advanced=True),
+        "to_format": FieldSpec(_("Number format"), "choice", choices=(
+            ("e164", "+66812345678"), ("digits", "66812345678"), ("national", "0812345678")), advanced=True),
+        "webhook_auth": FieldSpec(_("Webhook authentication"), "choice", choices=(
+            ("token", _("Token in the URL")), ("hmac", _("HMAC signature"))), advanced=True),
+        "webhook_get": FieldSpec(_("Reports arrive as GET requests"), "bool", advanced=True),
+        "max_length": FieldSpec(_("Longest message (characters)"), "number", advanced=True),
+        **{name: FieldSpec(advanced=True) for name in (
+            "id_path", "error_path", "reject_path", "signature_header", "signature_encoding", "signature_prefix",
+            "dr_id_field", "dr_status_field", "dr_error_field", "delivered_values", "failed_values",
+            "mo_from_field", "mo_text_field", "mo_id_field", "mo_time_field")},
+    }
     stored_headers = ("content-type", "user-agent")
 
     # --- settings --------------------------------------------------------------------
@@ -186,6 +220,10 @@ class SmsAdapter(ChannelAdapter):
         if not secrets.get("webhook_secret"):
             secrets["webhook_secret"] = secrets_module.token_urlsafe(24)
         config.setdefault("preset", "generic")
+
+    @classmethod
+    def config_defaults(cls, config: dict[str, Any]) -> dict[str, Any]:
+        return dict(PRESETS.get(str(config.get("preset") or "generic"), {}))
 
     @classmethod
     def settings_of(cls, config: Mapping[str, Any]) -> dict[str, Any]:

@@ -29,8 +29,11 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
+from django.utils.translation import gettext_lazy as _
+
 from samphan.channels.adapters.base import (
     ChannelAdapter,
+    FieldSpec,
     InboundEvent,
     MalformedPayload,
     OutboundPayload,
@@ -84,9 +87,21 @@ def _ms_to_datetime(value: Any) -> datetime:
 
 class WebchatAdapter(ChannelAdapter):
     provider = "webchat"
-    label = "Web chat"
+    label = _("Web chat")
     identity_kind = "webchat"
     config_fields = ("allowed_origins", "title_en", "title_th", "greeting_en", "greeting_th", "color")
+    required_config = ("allowed_origins",)
+    field_specs = {
+        "allowed_origins": FieldSpec(_("Sites that embed the widget"), "list",
+                                     _("One per line, scheme and host only, e.g. https://shop.example"),
+                                     placeholder="https://shop.example"),
+        "title_th": FieldSpec(_("Title (Thai)"), "text", placeholder="แชทกับเรา"),
+        "title_en": FieldSpec(_("Title (English)"), "text", placeholder="Chat with us"),
+        "greeting_th": FieldSpec(_("Greeting (Thai)"), "textarea", placeholder="สวัสดีค่ะ มีอะไรให้ช่วยไหมคะ"),
+        "greeting_en": FieldSpec(_("Greeting (English)"), "textarea", placeholder="Hello! How can we help?"),
+        "color": FieldSpec(_("Colour"), "color", _("The launcher and header colour, like #0f766e."),
+                           placeholder="#0f766e"),
+    }
     # send() writes at most one transcript line per outbound message, so a send interrupted after it
     # wrote may simply be tried again.
     dedupes_retries = True

@@ -62,8 +62,8 @@ class Command(SamphanCommand):
         retry = sub.add_parser("retry", help="process a failed webhook event again")
         retry.add_argument("event_id", type=int)
         retry.add_argument("--workspace", required=True)
-        sub.add_parser("rotate-secrets", help="re-encrypt every channel secret under the first "
-                                              "SAMPHAN_ENCRYPTION_KEY")
+        sub.add_parser("rotate-secrets", help="re-encrypt every stored secret (channel accounts, listening "
+                                              "X sources) under the first SAMPHAN_ENCRYPTION_KEY")
         sub.add_parser("sweep", help="process webhook events left 'received' and requeue stuck outbound messages")
         poll = sub.add_parser("poll", help="fetch new mail of the workspace's e-mail accounts now")
         poll.add_argument("--workspace", required=True)
@@ -108,7 +108,9 @@ class Command(SamphanCommand):
         if action == "poll":
             return self._poll(opts)
         if action == "rotate-secrets":
-            self.stdout.write(f"re-encrypted the secrets of {services.channel_secrets_rotate_all()} channel accounts")
+            counts = services.secrets_rotate_all()
+            self.stdout.write(f"re-encrypted the secrets of {counts.get('channels.channelaccount', 0)} channel "
+                              f"accounts and {counts.get('listening.source', 0)} listening sources")
             return None
         from samphan.channels.tasks import sweep
 
