@@ -65,6 +65,7 @@ def explain_ms(ws, seg) -> float | None:
     sql, params = segment_queryset(seg.rule, workspace=ws, segment_id=seg.pk).values("id").query.sql_with_params()
     with transaction.atomic(), connection.cursor() as cur:
         cur.execute(f"SET LOCAL work_mem = '{SEGMENT_WORK_MEM}'")
+        cur.execute("SET LOCAL jit = off")  # as segment_count does
         cur.execute(f"EXPLAIN (ANALYZE, FORMAT JSON) SELECT COUNT(*) FROM ({sql}) s", params)
         plan = cur.fetchone()[0]
     plan = json.loads(plan) if isinstance(plan, str) else plan
@@ -78,9 +79,15 @@ def load() -> str:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--workspace", required=True)
+    parser.add_argument("--no-parallel", action="store_true",
+                        help="PostgreSQL: no parallel workers, so the CPU figure holds all the server's work "
+                             "(parallel workers' CPU is not attributed to this database)")
     parser.add_argument("--only", default="", help="comma-separated rule names (flat, category, product, and/or, nested)")
     args = parser.parse_args()
     ws = Workspace.objects.get(slug=args.workspace)
+    if args.no_parallel and connection.vendor == "postgresql":
+        with connection.cursor() as cur:
+            cur.execute("SET max_parallel_workers_per_gather = 0")
     n = Customer.objects.filter(workspace=ws).count()
     print(f"database: {connection.vendor}  workspace: {ws.slug}  customers: {n:,}  "
           f"purchase facts: {PurchaseFact.objects.filter(workspace=ws).count():,} by product, "
