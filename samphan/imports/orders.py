@@ -234,6 +234,7 @@ def import_orders(
             chunk_lines = line_chunks.get((chunk_index,), lines.clear().drop("_chunk"))
             with transaction.atomic():
                 writer.write(chunk, chunk_lines, summary)
+            writer.statistics.refresh()
             done += int(chunk["n_rows"].sum())
             if progress:
                 progress(done, table.rows)
@@ -247,6 +248,7 @@ class _OrderWriter:
         self.workspace_id = workspace.pk
         self.customers: dict[str, int] = {}  # external id → pk (the survivor when merged)
         self.products: dict[str, int] = {}  # sku → pk
+        self.statistics = bulk.Statistics(Customer, Order, OrderLine)
 
     # --- customers and products ------------------------------------------------
     def _resolve_customers(self, external_ids: list[str], summary: ImportSummary) -> None:
@@ -291,6 +293,7 @@ class _OrderWriter:
             "search_text": search,
         }, schema={"id": pl.Int64, "workspace_id": pl.Int64, "external_id": pl.String, "search_text": pl.String}))
         self.customers.update(zip(missing, ids, strict=True))
+        self.statistics.wrote(Customer, len(missing))
         summary.customers_created += len(missing)
 
     def _resolve_products(self, skus: list[str]) -> None:
@@ -401,6 +404,7 @@ class _OrderWriter:
             scaled_text(pl.col("total"), 2).alias("total"),
             scaled_text(pl.col("discount_total"), 2).alias("discount_total"), "currency", "status",
         ))
+        self.statistics.wrote(Order, new.height)
         if changed.height:
             values = changed.select(
                 "customer_pk", bulk.datetime_value(pl.col("ordered_us")), "channel", scaled_text(pl.col("total"), 2),
@@ -427,6 +431,7 @@ class _OrderWriter:
                 scaled_text(pl.col("discount"), 2).alias("discount"),
                 scaled_text(pl.col("amount"), 2).alias("amount"),
             ))
+            self.statistics.wrote(OrderLine, out_lines.height)
         # Purchase facts in the same transaction: new orders add to them; a changed order
         # (status, lines, customer) has its old and new customer's facts recomputed.
         purchase_facts_add_orders(new["id"].to_list())

@@ -185,6 +185,20 @@ def test_reimport_changes_nothing(workspace, write_csv):
     assert AuditEvent.objects.filter(workspace=workspace, action="import.orders").count() == events
 
 
+def test_keys_with_quotes_commas_braces_and_backslashes_are_found_again(workspace, write_csv):
+    # The key lists travel as one array literal (PostgreSQL) or JSON text (SQLite).
+    odd = ['A"1', "B,2", "{C3}", "D\\4", "E 5", "NULL", "ไทย 6", "F'7"]
+    rows = [ORDER_HEADER] + [order_row(f"O-{key}", f"C-{key}", "2025-01-31", "10", sku=f"S-{key}") for key in odd]
+    path = write_csv(rows)
+    first = run(workspace, "orders", path)
+    assert (first.imported, first.customers_created, first.errors) == (len(odd), len(odd), [])
+    assert set(Order.objects.filter(workspace=workspace).values_list("external_id", flat=True)) == {
+        f"O-{key}" for key in odd}
+    second = run(workspace, "orders", path)
+    assert (second.unchanged, second.imported, second.updated, second.customers_created) == (len(odd), 0, 0, 0)
+    assert Product.objects.filter(workspace=workspace).count() == len(odd)
+
+
 def test_reimport_matches_orders_written_by_the_orm(workspace, write_csv):
     customer = CustomerFactory(workspace=workspace, external_id="C1")
     OrderFactory(workspace=workspace, customer=customer, external_id="O1", total=Decimal("10.50"),
