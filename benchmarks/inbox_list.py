@@ -81,13 +81,14 @@ def build(workspace: Workspace, *, conversations: int, customers: int) -> None:
         cur.execute("""
             INSERT INTO inbox_conversation (thread_key, contact_id, status, message_count, last_message_at,
                 last_message_preview, last_message_direction, last_inbound_at, waiting_since, created_at,
-                updated_at, assignee_id, channel_account_id, customer_id, workspace_id, team_id)
+                updated_at, assignee_id, channel_account_id, customer_id, workspace_id, team_id, priority,
+                sla_breaches)
             SELECT 'bench-' || g, 'bench-' || g,
                    CASE WHEN g %% 20 < 3 THEN 'open' WHEN g %% 20 = 3 THEN 'pending' ELSE 'resolved' END,
                    1 + g %% 25, at, 'สวัสดีค่ะ สอบถามเรื่องการสั่งซื้อ #' || g, 'in', at,
                    CASE WHEN g %% 20 < 3 THEN at END, at - interval '1 hour', at,
                    (%s::bigint[])[1 + g %% 13], (%s::bigint[])[1 + g %% 3], %s + (g %% %s), %s,
-                   (%s::bigint[])[1 + g %% 5]
+                   (%s::bigint[])[1 + g %% 5], 'normal', 0
             FROM (SELECT g, now() - (random() * interval '730 days') AS at FROM generate_series(1, %s) g) s""",
                     [[a.pk for a in agents] + [None], [a.pk for a in accounts], first_customer, customers, ws,
                      [tm.pk for tm in teams] + [None], conversations])

@@ -327,3 +327,17 @@ def test_conversation_page_query_count_is_pinned(owner_client, workspace, fake_a
     assert response.status_code == 200 and response.content.decode().count('data-testid="message"') == 6
     with django_assert_max_num_queries(7):
         owner_client.get(f"/w/{workspace.slug}/inbox/poll/?conversation={conversation.pk}&since=x", **HX)
+
+
+def test_inbox_pages_in_thai(owner_client, workspace, conversation):
+    from django.conf import settings
+
+    owner_client.cookies[settings.LANGUAGE_COOKIE_NAME] = "th"
+    inbox = owner_client.get(f"/w/{workspace.slug}/inbox/").content.decode()
+    assert "เปิดอยู่และรอดำเนินการ" in inbox and "ข้อความสำเร็จรูป" in inbox
+    page = owner_client.get(f"/w/{workspace.slug}/inbox/c/{conversation.pk}/").content.decode()
+    for thai in ("บันทึกภายใน", "ผู้รับผิดชอบ", "ป้ายกำกับ", "ปิดเรื่อง", "ตัวตรวจน้ำเสียงแบรนด์จะอ่านไปขณะที่คุณพิมพ์"):
+        assert thai in page
+    blocked = owner_client.post(f"/w/{workspace.slug}/inbox/c/{conversation.pk}/reply/", {"text": RUDE},
+                                **HX).content.decode()
+    assert "ยังไม่ได้ส่ง: ตัวตรวจน้ำเสียงแบรนด์หยุดคำตอบนี้ไว้" in blocked
