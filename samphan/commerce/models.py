@@ -29,6 +29,11 @@ class Order(WorkspaceScopedModel):
         REFUNDED = "refunded", _("Refunded")
         CANCELLED = "cancelled", _("Cancelled")
 
+    # Every index of the table starts with the workspace already, and the ORM cascades a
+    # workspace's deletion; a database FK and a one-column index would only make each
+    # inserted row check the workspace and grow one more index (docs/decisions/0010).
+    workspace = models.ForeignKey("accounts.Workspace", on_delete=models.CASCADE, related_name="+",
+                                  db_index=False, db_constraint=False)
     external_id = models.CharField(max_length=100)  # the brand's order id
     customer = models.ForeignKey("customers.Customer", on_delete=models.PROTECT, null=True, related_name="orders")
     ordered_at = models.DateTimeField()
@@ -50,6 +55,9 @@ class Order(WorkspaceScopedModel):
 
 
 class OrderLine(WorkspaceScopedModel):
+    # As on Order: the (workspace, sku) and (workspace, product) indexes serve workspace reads.
+    workspace = models.ForeignKey("accounts.Workspace", on_delete=models.CASCADE, related_name="+",
+                                  db_index=False, db_constraint=False)
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")
     product = models.ForeignKey(Product, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     sku = models.CharField(max_length=64, blank=True)

@@ -328,3 +328,17 @@ def test_outside_a_transaction_sqlite_foreign_key_checks_come_back_on(write_csv)
             assert cursor.execute("PRAGMA foreign_key_check").fetchall() == []
     line = OrderLine.objects.get(order__external_id="O2")
     assert line.product.sku == "B" and line.order.customer.external_id == "C2"
+
+
+def test_deleting_a_workspace_deletes_its_orders_and_lines(workspace, other_workspace):
+    # Order and OrderLine keep no database FK to the workspace (docs/decisions/0010): the ORM
+    # cascade is what removes them, and another workspace's rows stay. (Orders without a
+    # customer: a customer's orders protect the customer, and so the workspace.)
+    for ws in (workspace, other_workspace):
+        order = OrderFactory(workspace=ws, customer=None, external_id="O1")
+        OrderLine.objects.create(workspace=ws, order=order, sku="A", unit_price=Decimal("5"), amount=Decimal("5"))
+    workspace.delete()
+    assert not Order.objects.filter(workspace_id=workspace.pk).exists()
+    assert not OrderLine.objects.filter(workspace_id=workspace.pk).exists()
+    assert Order.objects.filter(workspace=other_workspace).count() == 1
+    assert OrderLine.objects.filter(workspace=other_workspace).count() == 1
