@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('accounts', '0001_initial'),
-        ('commerce', '0004_purchase_facts'),
+        ('commerce', '0005_purchase_fact_covering_indexes'),
     ]
 
     operations = [
