@@ -217,7 +217,7 @@ def share_of_voice(*, workspace: Any, period: Period,
         totals = totals_by_topic(workspace=workspace, period=period, topic_ids=[t["id"] for t in topics])
     all_mentions = sum(totals[t["id"]]["total"] for t in topics)
     all_positive = sum(totals[t["id"]]["positive"] for t in topics)
-    out = []
+    out: list[dict[str, Any]] = []
     for t in topics:
         c = totals[t["id"]]
         opinionated = c["positive"] + c["negative"]
