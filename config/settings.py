@@ -126,7 +126,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
     }
 else:
-    DATABASES["default"].setdefault("CONN_MAX_AGE", int(os.environ.get("CONN_MAX_AGE", "60")))
+    # Persistent connections (one per web thread / worker process), checked before reuse. Assigned,
+    # not setdefault: dj_database_url.parse always sets CONN_MAX_AGE (to 0), which made every request
+    # open a new PostgreSQL connection (a backend fork and an authentication, ~ms of CPU each).
+    DATABASES["default"]["CONN_MAX_AGE"] = int(os.environ.get("CONN_MAX_AGE", "60"))
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 import uuid
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -13,6 +14,7 @@ from django.db import IntegrityError, transaction
 
 from samphan.channels.adapters import adapter_class
 from samphan.channels.adapters.base import InboundEvent, OutboundPayload
+from samphan.channels.bulk import webhook_insert
 from samphan.channels.crypto import SecretsUnavailable, secrets_rotate
 from samphan.channels.models import ChannelAccount, OutboundMessage, WebhookEvent
 from samphan.core.audit import audit_record
@@ -175,13 +177,12 @@ def webhook_store(*, account: ChannelAccount, body: bytes, headers: Mapping[str,
     if problem := adapter.precheck(body):
         status, reason = WebhookEvent.Status.FAILED, problem
     # One INSERT, committed on its own (autocommit): the event is durable before the 200.
-    event = WebhookEvent.objects.create(
-        workspace_id=account.workspace_id, channel_account_id=account.pk, body=body,
-        headers=adapter.selected_headers(headers), status=status, failure_reason=reason,
-    )
+    event = WebhookEvent(workspace_id=account.workspace_id, channel_account_id=account.pk, body=body,
+                         headers=adapter.selected_headers(headers), status=status, failure_reason=reason)
+    event.pk = webhook_insert(event)
     if status == WebhookEvent.Status.RECEIVED:
         # At once in autocommit; after the enclosing transaction commits if there is one.
-        transaction.on_commit(lambda: webhook_enqueue(event.pk))
+        transaction.on_commit(lambda: webhook_enqueue_soon(event.pk))
     if status == WebhookEvent.Status.FAILED:
         logger.warning("webhook %s for channel %s kept as failed: %s", event.pk, account.pk, reason)
     return event
@@ -301,6 +302,53 @@ def webhook_enqueue(event_id: int | None) -> None:
         logger.exception("could not queue webhook event %s; the worker's sweep will pick it up", event_id)
         if slot >= 0:
             cache.delete(kick_key(slot))
+
+
+def webhook_enqueue_soon(event_id: int) -> None:
+    """What a stored webhook does after its commit: webhook_enqueue, at once — or, in the web server
+    (`samphan serve` sets SAMPHAN_WEBHOOK_ENQUEUE=background), from one thread per process that
+    coalesces the requests' calls, so the acknowledgement waits for no cache or broker round trip.
+
+    The thread's next call always starts after the event's commit (the flag is set after the
+    commit and cleared before the call), so every stored event is followed by a webhook_enqueue
+    that can see it — the guarantee the direct call gives. A process killed between the 200 and
+    that call leaves the event "received" for the worker's sweep, like a broker outage does.
+    """
+    if (os.environ.get("SAMPHAN_WEBHOOK_ENQUEUE") or getattr(settings, "SAMPHAN_WEBHOOK_ENQUEUE", "")) != "background":
+        webhook_enqueue(event_id)
+        return
+    _background_kicker().set()
+
+
+_kicker: tuple[int, threading.Event] | None = None
+_kicker_lock = threading.Lock()
+
+
+def _background_kicker() -> threading.Event:
+    global _kicker
+    kicker = _kicker
+    if kicker is not None and kicker[0] == os.getpid():
+        return kicker[1]
+    with _kicker_lock:  # first use in this process (gunicorn forks its workers after import)
+        if _kicker is None or _kicker[0] != os.getpid():
+            flag = threading.Event()
+            threading.Thread(target=_kick_loop, args=(flag,), name="samphan-webhook-enqueue", daemon=True).start()
+            _kicker = (os.getpid(), flag)
+        return _kicker[1]
+
+
+def _kick_loop(flag: threading.Event) -> None:
+    from django.db import close_old_connections
+
+    while True:
+        flag.wait()
+        flag.clear()
+        try:
+            webhook_enqueue(None)
+        except Exception:  # never let the thread die: the next webhook would find nobody to kick
+            logger.exception("background webhook enqueue failed; the worker's sweep will pick the events up")
+        finally:
+            close_old_connections()
 
 
 def kick_release(slot: int | None) -> None:

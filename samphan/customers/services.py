@@ -136,7 +136,7 @@ def customers_create_for_identities(*, workspace: Any, wanted: dict[tuple[str, s
             customers = []
             for (kind, value), display_name in wanted.items():
                 customer = Customer(workspace_id=workspace_id, display_name=(display_name or "")[:255])
-                if field := PRIMARY_CONTACT.get(kind):
+                if field := PRIMARY_CONTACT.get(Identity.Kind(kind)):
                     setattr(customer, field, value)
                 customer.search_text = customer_search_text(customer)
                 customers.append(customer)
@@ -159,14 +159,14 @@ def customers_create_for_identities(*, workspace: Any, wanted: dict[tuple[str, s
     for (kind, value), display_name in wanted.items():
         fields = {"display_name": display_name[:255]} if display_name else {}
         try:
-            customer, _ = customer_resolve_or_create(workspace=workspace_id, identities={kind: value}, via=via,
-                                                     **fields)
+            found[(kind, value)] = customer_resolve_or_create(workspace=workspace_id, identities={kind: value},
+                                                              via=via, **fields)[0].pk
         except Conflict:
             # Another writer created this identity a moment ago: link to theirs.
-            customer = customer_find_by_identity(workspace=workspace_id, kind=kind, value=value)
-            if customer is None:
+            theirs = customer_find_by_identity(workspace=workspace_id, kind=kind, value=value)
+            if theirs is None:
                 raise
-        found[(kind, value)] = customer.pk
+            found[(kind, value)] = theirs.pk
     return found
 
 

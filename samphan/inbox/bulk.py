@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Sequence
 from enum import Enum
-from typing import Any
+from typing import Any, cast
 
 from django.db import connection, models
 
@@ -28,7 +28,7 @@ COUNTER_FIELDS = ("message_count", "last_message_at", "last_message_preview", "l
 
 def _array_type(field: models.Field) -> str:
     """The column's type for an array parameter: JSON travels as text and is cast, the rest as is."""
-    return "text" if isinstance(field, models.JSONField) else field.db_type(connection) or "text"
+    return "text" if isinstance(field, models.JSONField) else str(field.db_type(connection) or "text")
 
 
 def _column_values(field: models.Field, objs: Sequence[models.Model]) -> list[Any]:
@@ -59,7 +59,7 @@ def rows_insert(model: type[models.Model], objs: Sequence[models.Model]) -> None
             if isinstance(f, models.DateTimeField) and (f.auto_now or f.auto_now_add):
                 f.pre_save(obj, add=True)
     qn = connection.ops.quote_name
-    columns = ", ".join(qn(f.column) for f in fields)
+    columns = ", ".join(qn(str(f.column)) for f in fields)
     picks = ", ".join(f"u.c{i}::jsonb" if isinstance(f, models.JSONField) else f"u.c{i}" for i, f in enumerate(fields))
     names = ", ".join(f"c{i}" for i in range(len(fields)))
     with connection.cursor() as cursor:
@@ -74,14 +74,14 @@ def conversations_write_counters(conversations: Iterable[Conversation]) -> None:
     if not conversations:
         return
     meta = Conversation._meta
-    fields = [meta.get_field(name) for name in COUNTER_FIELDS]
+    fields = [cast(models.Field, meta.get_field(name)) for name in COUNTER_FIELDS]
     qn = connection.ops.quote_name
-    table, pk = qn(meta.db_table), qn(meta.pk.column)
+    table, pk = qn(meta.db_table), qn(str(meta.pk.column))
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             # One statement: UPDATE … FROM unnest(one array per column).
             names = ", ".join(["id"] + [f"c{i}" for i in range(len(fields))])
-            sets = ", ".join(f"{qn(f.column)} = v.c{i}" for i, f in enumerate(fields))
+            sets = ", ".join(f"{qn(str(f.column))} = v.c{i}" for i, f in enumerate(fields))
             cursor.execute(f"UPDATE {table} AS t SET {sets} FROM unnest(%s::{meta.pk.db_type(connection)}[], "
                            f"{_select_list(fields)}) AS v({names}) WHERE t.{pk} = v.id",
                            [[c.pk for c in conversations]] + [_column_values(f, conversations) for f in fields])
@@ -89,5 +89,5 @@ def conversations_write_counters(conversations: Iterable[Conversation]) -> None:
             # SQLite runs in-process: a prepared statement per row is as fast as anything.
             rows = [[f.get_db_prep_save(getattr(c, f.attname), connection) for f in fields] + [c.pk]
                     for c in conversations]
-            sets = ", ".join(f"{qn(f.column)} = %s" for f in fields)
+            sets = ", ".join(f"{qn(str(f.column))} = %s" for f in fields)
             cursor.executemany(f"UPDATE {table} SET {sets} WHERE {pk} = %s", rows)

@@ -77,8 +77,8 @@ def resolve_customers(*, workspace_id: int, senders: dict[tuple[str, str], str],
     """
     normalised: dict[tuple[str, str], tuple[str, str]] = {}
     for kind, value in senders:
-        norm = normalise_identity(kind, value)
-        normalised[(kind, value)] = (norm.kind, norm.value)
+        normal = normalise_identity(kind, value)
+        normalised[(kind, value)] = (normal.kind, normal.value)
     by_kind: dict[str, list[str]] = defaultdict(list)
     for kind, value in set(normalised.values()):
         by_kind[kind].append(value)
@@ -89,15 +89,15 @@ def resolve_customers(*, workspace_id: int, senders: dict[tuple[str, str], str],
                                        .values_list("value", "customer_id")):
                 found[(kind, value)] = customer_id
     unknown: dict[tuple[str, str], str] = {}
-    for key, norm in normalised.items():
-        if norm not in found:
-            unknown[norm] = unknown.get(norm) or senders[key]
+    for key, pair in normalised.items():
+        if pair not in found:
+            unknown[pair] = unknown.get(pair) or senders[key]
     if unknown:
         made = customers_create_for_identities(workspace=workspace_id, wanted=unknown, via="worker")
         found.update(made)
         if created is not None:
             created.extend(made.values())
-    return {key: found[norm] for key, norm in normalised.items()}
+    return {key: found[pair] for key, pair in normalised.items()}
 
 
 # --- conversations ----------------------------------------------------------------------

@@ -261,3 +261,110 @@ def test_pull_channels_use_the_same_pipeline(fake_account, run_on_commit, monkey
         assert poll_due() == [fake_account.pk]
     assert ChannelPollState.objects.get(channel_account=fake_account).cursor == {"seen": 2}
     assert Message.objects.count() == 1  # the same body again: the same message
+
+
+def _wsgi(method: str, path: str, body: bytes = b"", headers: dict[str, str] | None = None,
+          answer: dict | None = None) -> tuple[str, bytes]:
+    """A request through the real WSGI entry point gunicorn serves (config.wsgi.application)."""
+    import io
+
+    from django.core.signals import request_finished, request_started
+    from django.db import close_old_connections
+
+    from config.wsgi import application
+
+    environ = {"REQUEST_METHOD": method, "PATH_INFO": path, "QUERY_STRING": "", "SERVER_NAME": "testserver",
+               "SERVER_PORT": "80", "SERVER_PROTOCOL": "HTTP/1.1", "wsgi.url_scheme": "http",
+               "wsgi.input": io.BytesIO(body), "wsgi.errors": io.StringIO(), "CONTENT_LENGTH": str(len(body)),
+               "CONTENT_TYPE": "application/json", "REMOTE_ADDR": "127.0.0.1"}
+    environ.update({"HTTP_" + k.upper().replace("-", "_"): v for k, v in (headers or {}).items()})
+    started: list[str] = []
+    # As Django's test client does: the test's transaction must not be closed between requests.
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    try:
+        def start_response(status, response_headers, exc_info=None):
+            started.append(status)
+            if answer is not None:
+                answer.update({k.lower(): v for k, v in response_headers})
+
+        result = application(environ, start_response)
+        content = b"".join(result)
+        getattr(result, "close", lambda: None)()
+    finally:
+        request_started.connect(close_old_connections)
+        request_finished.connect(close_old_connections)
+    return started[0], content
+
+
+def test_webhooks_are_served_without_the_site_middleware(line_account, run_on_commit):
+    body = as_body(fixture("line", "message_text"))
+    webhook_headers: dict = {}
+    with run_on_commit():
+        status, content = _wsgi("POST", f"/webhooks/line/{line_account.uuid}", body,
+                                {"x-line-signature": line_signature(LINE_SECRET, body)}, webhook_headers)
+    assert (status, content) == ("200 OK", b"OK")
+    assert "x-content-type-options" not in webhook_headers and "vary" not in webhook_headers  # no middleware ran
+    event = WebhookEvent.objects.get()
+    assert bytes(event.body) == body and event.status == "processed" and Message.objects.count() == 1
+    assert _wsgi("POST", f"/webhooks/line/{line_account.uuid}", body, {"x-line-signature": "bad"})[0].startswith("401")
+    assert WebhookEvent.objects.count() == 1
+    # The rest of the site keeps its middleware: a page still gets the security headers.
+    page_headers: dict = {}
+    status, _ = _wsgi("GET", "/healthz", answer=page_headers)
+    assert status.startswith("200") and page_headers.get("x-content-type-options") == "nosniff"
+
+
+def test_background_enqueue_coalesces_and_never_misses_a_later_commit(monkeypatch):
+    """`samphan serve` enqueues from one thread per process: the 200 waits for no cache or broker,
+    calls made while one runs collapse into one more, and a kick after a call began gets its own call."""
+    import threading
+
+    from samphan.channels import services
+
+    calls: list[str] = []
+    entered, release, done = threading.Event(), threading.Event(), threading.Semaphore(0)
+
+    def recording_enqueue(event_id):
+        calls.append(threading.current_thread().name)
+        entered.set()
+        release.wait(10)
+        done.release()
+
+    monkeypatch.setenv("SAMPHAN_WEBHOOK_ENQUEUE", "background")
+    monkeypatch.setattr(services, "webhook_enqueue", recording_enqueue)
+    services.webhook_enqueue_soon(1)
+    assert entered.wait(10)  # the first call is running (and blocked)
+    for n in range(2, 7):
+        services.webhook_enqueue_soon(n)  # five events committed while it runs
+    release.set()
+    assert done.acquire(timeout=10) and done.acquire(timeout=10)  # … and exactly one more call for them
+    assert not done.acquire(timeout=0.3)
+    assert calls == ["samphan-webhook-enqueue"] * 2
+    monkeypatch.delenv("SAMPHAN_WEBHOOK_ENQUEUE")
+    services.webhook_enqueue_soon(7)  # the default: at once, in the caller's thread
+    assert calls[-1] == threading.current_thread().name
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_webhook_after_the_database_dropped_the_connection_is_stored(line_account):
+    """The webhook path skips the per-request health check; a dead connection is replaced by the INSERT."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("terminating a server connection needs PostgreSQL")
+    import psycopg
+
+    body = as_body(fixture("line", "message_text"))
+    headers = {"x-line-signature": line_signature(LINE_SECRET, body)}
+    assert _wsgi("POST", f"/webhooks/line/{line_account.uuid}", body, headers)[0] == "200 OK"
+    connection.ensure_connection()
+    victim = connection.connection.info.backend_pid
+    settings_dict = connection.settings_dict
+    with psycopg.connect(host=settings_dict["HOST"], port=settings_dict["PORT"], user=settings_dict["USER"],
+                         password=settings_dict["PASSWORD"] or None, dbname=settings_dict["NAME"],
+                         autocommit=True) as admin:
+        admin.execute("SELECT pg_terminate_backend(%s)", [victim])
+    status, _ = _wsgi("POST", f"/webhooks/line/{line_account.uuid}", body, headers)
+    assert status == "200 OK"
+    assert WebhookEvent.objects.count() == 2

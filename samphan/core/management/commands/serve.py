@@ -15,6 +15,10 @@ class Command(SamphanCommand):
     def handle(self, *args, **opts):
         from gunicorn.app.base import BaseApplication
 
+        # Webhooks queue their processing from one thread per worker process, after the 200
+        # (channels.services.webhook_enqueue_soon): the acknowledgement waits for no cache or broker.
+        os.environ.setdefault("SAMPHAN_WEBHOOK_ENQUEUE", "background")
+
         from config.wsgi import application
 
         class _App(BaseApplication):
