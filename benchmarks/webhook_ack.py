@@ -164,15 +164,18 @@ async def run_httpx(url: str, args, bodies: list[bytes]) -> None:
     import httpx
 
     latencies: list[float] = []
-    statuses: dict[int, int] = {}
+    lags: list[float] = []
+    statuses: dict[int | str, int] = {}
     limits = httpx.Limits(max_connections=args.connections, max_keepalive_connections=args.connections)
     deadline = time.perf_counter() + args.duration
     counter = iter(range(10**9))
 
     async with httpx.AsyncClient(limits=limits, timeout=10) as client:
-        async def one() -> None:
+        async def one(scheduled: float | None = None) -> None:
             body = bodies[next(counter) % len(bodies)]
             start = time.perf_counter()
+            if scheduled is not None:  # open loop: how late the generator itself sent this one
+                lags.append(start - scheduled)
             try:
                 r = await client.post(url, content=body, headers={"content-type": "application/json",
                                                                    "x-line-signature": signature(body)})
@@ -187,7 +190,7 @@ async def run_httpx(url: str, args, bodies: list[bytes]) -> None:
             interval = 1 / args.rate
             next_at = time.perf_counter()
             while time.perf_counter() < deadline:
-                tasks.append(asyncio.create_task(one()))
+                tasks.append(asyncio.create_task(one(next_at)))
                 next_at += interval
                 await asyncio.sleep(max(0.0, next_at - time.perf_counter()))
             await asyncio.gather(*tasks)
@@ -203,6 +206,12 @@ async def run_httpx(url: str, args, bodies: list[bytes]) -> None:
           f"statuses {statuses}")
     print(f"ack latency ms: p50 {pct(ms, 50):.1f}  p90 {pct(ms, 90):.1f}  p99 {pct(ms, 99):.1f}  "
           f"max {max(ms):.1f}")
+    if lags:
+        # The generator shares the machine: if it could not keep to the schedule, the server was
+        # offered less than --rate and the latencies above are those of a lighter load.
+        print(f"generator: offered {args.rate * args.duration:,.0f} requests at {args.rate:g}/s, sent {len(lags):,} "
+              f"({len(lags) / args.duration:,.0f}/s); sent late by p50 {pct(lags, 50) * 1000:.1f} ms, "
+              f"p99 {pct(lags, 99) * 1000:.1f} ms")
 
 
 def main() -> None:
