@@ -16,6 +16,11 @@ generator (--client httpx). A closed loop with 200 senders measures latency at
 saturation: p99 is then about 200 / throughput. `--rate R` (httpx only) sends
 R requests/s spread over the connections instead (open loop), which is how
 LINE actually delivers. The load generator runs on the same machine.
+
+`--in-process N` measures instead the CPU per webhook of the WSGI application
+itself (this process + its PostgreSQL backend), for the webhook path and for the
+same request through the full middleware stack: the figure a loaded machine
+barely changes.
 """
 
 from __future__ import annotations
@@ -214,6 +219,46 @@ async def run_httpx(url: str, args, bodies: list[bytes]) -> None:
               f"p99 {pct(lags, 99) * 1000:.1f} ms")
 
 
+def in_process(url_path: str, bodies: list[bytes], count: int) -> None:
+    """CPU per webhook of the WSGI application itself (no gunicorn, no HTTP, no load generator): this
+    process's CPU time and its PostgreSQL backend's, for the webhook path as served (no middleware)
+    and for the same request through the site's full middleware stack. On a shared machine this is
+    the figure that load barely changes; the HTTP runs above add gunicorn's own cost."""
+    import io
+
+    from django.core.signals import request_finished, request_started
+    from django.db import close_old_connections
+
+    from config.wsgi import _site, application
+
+    # One connection for the whole run (a web thread keeps its own for CONN_MAX_AGE), so its backend's CPU is read.
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+
+    def call(app, body: bytes) -> None:
+        environ = {"REQUEST_METHOD": "POST", "PATH_INFO": url_path, "QUERY_STRING": "", "SERVER_NAME": "127.0.0.1",
+                   "SERVER_PORT": "8000", "SERVER_PROTOCOL": "HTTP/1.1", "wsgi.url_scheme": "http",
+                   "wsgi.input": io.BytesIO(body), "wsgi.errors": sys.stderr, "CONTENT_LENGTH": str(len(body)),
+                   "CONTENT_TYPE": "application/json", "REMOTE_ADDR": "127.0.0.1", "HTTP_HOST": "127.0.0.1:8000",
+                   "HTTP_X_LINE_SIGNATURE": signature(body)}
+        started: list[str] = []
+        result = app(environ, lambda status, headers, exc_info=None: started.append(status))
+        b"".join(result)
+        result.close()
+        assert started[0].startswith("200"), started
+
+    for body in bodies[:30]:
+        call(application, body)
+    backend = connection.cursor().connection.info.backend_pid if connection.vendor == "postgresql" else None
+    for name, app in (("webhook path (no middleware)", application), ("full middleware stack", _site)):
+        cpu, db = time.process_time(), cpu_of([backend]) if backend else 0.0
+        for n in range(count):
+            call(app, bodies[n % len(bodies)])
+        cpu, db = time.process_time() - cpu, (cpu_of([backend]) - db) if backend else 0.0
+        print(f"in process, {name}: {count:,} webhooks, cpu per webhook: Python {cpu / count * 1000:.2f} ms + "
+              f"PostgreSQL {db / count * 1000:.2f} ms (load average {os.getloadavg()[0]:.1f})")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--connections", type=int, default=200)
@@ -224,6 +269,8 @@ def main() -> None:
     parser.add_argument("--wrk-threads", type=int, default=1)
     parser.add_argument("--rate", type=float, default=0, help="httpx only: open loop at this many requests/s")
     parser.add_argument("--bodies", type=int, default=2000, help="distinct signed bodies to cycle through")
+    parser.add_argument("--in-process", type=int, default=0, metavar="N",
+                        help="instead of HTTP: N webhooks through the WSGI application in this process (CPU only)")
     args = parser.parse_args()
 
     run = uuid.uuid4().hex[:8]
@@ -231,6 +278,14 @@ def main() -> None:
     account = channel_account_create(workspace=workspace, provider="line", name="Bench OA",
                                      secrets={"channel_secret": SECRET, "access_token": "x"})
     kick_reset()
+    if args.in_process:
+        os.environ.setdefault("SAMPHAN_WEBHOOK_ENQUEUE", "background")  # as under samphan serve
+        try:
+            in_process(f"/webhooks/line/{account.uuid}", [body_for(n) for n in range(args.bodies)], args.in_process)
+        finally:
+            WebhookEvent.objects.filter(channel_account=account).delete()
+            kick_reset()
+        return
     port = free_port()
     env = {**os.environ, "SECRET_KEY": settings.SECRET_KEY}
     server = subprocess.Popen([sys.executable, "-m", "samphan.cli", "serve", "--port", str(port), "--workers",
