@@ -59,7 +59,19 @@ def test_filters(api, inbox, line_account):
     assert _ids(api, team=i["team"].pk) == [i["b"].pk]
     assert _ids(api, label="VIP") == [i["c"].pk]
     assert _ids(api, label="nope") == []
+    assert _ids(api, label="VIP", team=i["team"].pk) == []
     assert api.get("/api/inbox/conversations", {"status": "snoozed"}).status_code == 422
+
+
+def test_label_filter_on_a_common_label_walks_the_sorted_index(api, inbox, monkeypatch):
+    """Above LABEL_DRIVE_LIMIT conversations the label is checked per row: same answers."""
+    from samphan.inbox import selectors
+
+    monkeypatch.setattr(selectors, "LABEL_DRIVE_LIMIT", 0)
+    i = inbox
+    assert _ids(api, label="VIP") == [i["c"].pk]
+    assert _ids(api, label="VIP", status="active") == [i["c"].pk]
+    assert _ids(api, label="VIP", team=i["team"].pk) == []
 
 
 def test_keyset_pagination_and_query_count(api, inbox):
