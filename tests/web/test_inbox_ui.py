@@ -8,6 +8,7 @@ import hashlib
 from itertools import count
 
 import pytest
+from django.db import transaction
 from django.test import Client
 from django.utils import timezone
 
@@ -30,9 +31,10 @@ _ids = count(1)
 def customer_says(account, text: str = "สวัสดีค่ะ อยากสอบถามเรื่องสินค้า", who: str = "U-somchai") -> Conversation:
     """A customer's message through the inbox's real ingest, as the worker stores it."""
     user_id = "U" + hashlib.md5(who.encode()).hexdigest()  # noqa: S324  a LINE-shaped id, not security
-    ingest_inbound(account, [InboundEvent(kind="message", dedupe_key=f"ui{next(_ids)}", text=text,
-                                          sender=SenderIdentity("line", user_id, display_name=f"คุณ {who}"),
-                                          occurred_at=timezone.now(), thread_key=user_id)])
+    with transaction.atomic():  # as the worker runs it (a live-server test has no outer transaction)
+        ingest_inbound(account, [InboundEvent(kind="message", dedupe_key=f"ui{next(_ids)}", text=text,
+                                              sender=SenderIdentity("line", user_id, display_name=f"คุณ {who}"),
+                                              occurred_at=timezone.now(), thread_key=user_id)])
     return Conversation.objects.filter(channel_account=account, thread_key=user_id).order_by("-id").first()
 
 
