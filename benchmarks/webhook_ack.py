@@ -134,6 +134,11 @@ def run_wrk(url: str, args, bodies: list[bytes]) -> None:
     for i, body in enumerate(bodies, start=1):
         lua.append(f"bodies[{i}] = [==[{body.decode()}]==]")  # raw UTF-8: Lua 5.1 has no \\u escapes
         lua.append(f'sigs[{i}] = "{signature(body)}"')
+    if args.think:
+        # Each connection waits a random 0-2×think ms after an answer before its next request:
+        # 200 senders at about 1/think requests/s each, an open-ish loop wrk measures in C (wrk
+        # times a request from its sending, so the pause is not counted).
+        lua.append(f"delay = function() return math.random(0, {2 * args.think}) end")
     lua.append(f"n = {len(bodies)}\ncounter = 0\n"
                "request = function()\n  counter = counter + 1\n  local i = (counter % n) + 1\n"
                '  return wrk.format("POST", nil, {["Content-Type"] = "application/json", '
@@ -267,6 +272,9 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=8, help="threads per gunicorn worker")
     parser.add_argument("--client", choices=["wrk", "httpx"], default="wrk" if shutil.which("wrk") else "httpx")
     parser.add_argument("--wrk-threads", type=int, default=1)
+    parser.add_argument("--think", type=int, default=0, metavar="MS",
+                        help="wrk only: each connection pauses a random 0-2×MS ms between requests "
+                             "(200 connections with --think 1000 ≈ 200 senders sending once a second each)")
     parser.add_argument("--rate", type=float, default=0, help="httpx only: open loop at this many requests/s")
     parser.add_argument("--bodies", type=int, default=2000, help="distinct signed bodies to cycle through")
     parser.add_argument("--in-process", type=int, default=0, metavar="N",
