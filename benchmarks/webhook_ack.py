@@ -274,7 +274,9 @@ def main() -> None:
     parser.add_argument("--wrk-threads", type=int, default=1)
     parser.add_argument("--think", type=int, default=0, metavar="MS",
                         help="wrk only: each connection pauses a random 0-2×MS ms between requests "
-                             "(200 connections with --think 1000 ≈ 200 senders sending once a second each)")
+                             "(200 connections with --think 1000 ≈ 200 senders sending once a second each); "
+                             "wrk times each connection's first request from before its pause, so run long "
+                             "enough (≥ 150 s) that those few are under 1 %% of the requests")
     parser.add_argument("--rate", type=float, default=0, help="httpx only: open loop at this many requests/s")
     parser.add_argument("--bodies", type=int, default=2000, help="distinct signed bodies to cycle through")
     parser.add_argument("--in-process", type=int, default=0, metavar="N",
