@@ -37,32 +37,10 @@ django.setup()
 from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
 
+from benchmarks.request_cpu import CpuClock, pct  # noqa: E402
 from samphan.accounts.models import Workspace  # noqa: E402
 from samphan.accounts.services import api_token_create, user_create_or_update  # noqa: E402
 from samphan.customers.models import Customer, CustomerMembership  # noqa: E402
-
-
-def pct(values: list[float], p: float) -> float:
-    values = sorted(values)
-    return values[min(len(values) - 1, round(p / 100 * (len(values) - 1)))]
-
-
-class CpuClock:
-    """CPU nanoseconds of this thread plus its PostgreSQL backend (when the server runs here)."""
-
-    def __init__(self) -> None:
-        self.backend: Path | None = None
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_backend_pid()")
-                path = Path(f"/proc/{cursor.fetchone()[0]}/schedstat")
-            self.backend = path if path.exists() else None
-
-    def now(self) -> int:
-        ns = time.thread_time_ns()
-        if self.backend is not None:
-            ns += int(self.backend.read_text().split()[0])
-        return ns
 
 
 def report(name: str, times: list[float], cpu: list[float] | None = None) -> None:

@@ -34,33 +34,13 @@ django.setup()
 from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
 
+from benchmarks.request_cpu import CpuClock, pct  # noqa: E402
 from samphan.accounts.models import Workspace  # noqa: E402
 from samphan.accounts.services import user_create_or_update  # noqa: E402
 from samphan.channels.models import ChannelAccount  # noqa: E402
 from samphan.inbox.models import Conversation, Label, Message, Team  # noqa: E402
 
 SLUG = "bench-inbox-list"  # built by benchmarks/inbox_list.py
-
-
-def pct(values: list[float], p: float) -> float:
-    values = sorted(values)
-    return values[min(len(values) - 1, round(p / 100 * (len(values) - 1)))]
-
-
-class CpuClock:
-    """CPU nanoseconds of this thread plus its PostgreSQL backend (the server runs on this machine)."""
-
-    def __init__(self) -> None:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_backend_pid()")
-            path = Path(f"/proc/{cursor.fetchone()[0]}/schedstat")
-        self.backend = path if path.exists() else None
-
-    def now(self) -> int:
-        ns = time.thread_time_ns()
-        if self.backend is not None:
-            ns += int(self.backend.read_text().split()[0])
-        return ns
 
 
 def report(name: str, times: list[float], cpu: list[float]) -> None:
