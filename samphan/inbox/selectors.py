@@ -103,12 +103,12 @@ def _filtered(workspace: Any, f: ConversationFilters, *, user_id: int | None) ->
         except ValueError:
             raise ValidationFailed("team is a team id or none") from None
     if f.label:
-        # One query: the label's conversations (by its name), up to the limit.
+        # One query says which label and how common it is (counted up to the limit).
         labelled = list(ConversationLabel.objects.filter(label__workspace_id=ws_id, label__name=f.label)
-                        .values_list("conversation_id", "label_id")[:LABEL_DRIVE_LIMIT + 1])  # how common?
+                        .values_list("label_id", flat=True)[:LABEL_DRIVE_LIMIT + 1])
         if not labelled:
             return qs.none(), True
-        label_id = labelled[0][1]
+        label_id = labelled[0]
         if len(labelled) <= LABEL_DRIVE_LIMIT:
             # A subquery, not the list: Django takes longer to adapt 20,000 ids than PostgreSQL to read them.
             qs, few = qs.filter(pk__in=ConversationLabel.objects.filter(label_id=label_id).values("conversation_id")), True
