@@ -97,8 +97,8 @@ def purchase_facts_refresh_customers(*, workspace: Any, customer_ids: Sequence[i
     keys = bulk.keys_param(ids)
     with transaction.atomic(), connection.cursor() as cur:
         for model in FACTS:
-            cur.execute(f"DELETE FROM {bulk.table(model)} WHERE {bulk.in_keys('customer_id', integer=True)}",  # noqa: S608
-                        [keys])
+            cur.execute(f"DELETE FROM {bulk.table(model)} WHERE workspace_id = %s AND "  # noqa: S608
+                        f"{bulk.in_keys('customer_id', integer=True)}", [workspace_id, keys])
             _upsert(model, f"o.workspace_id = %s AND {bulk.in_keys('o.customer_id', integer=True)}",
                     [workspace_id, keys], add=False)
 
