@@ -27,7 +27,7 @@ from django.views.decorators.http import require_GET, require_POST
 from samphan.accounts.models import Membership
 from samphan.accounts.roles import role_can
 from samphan.channels.models import ChannelAccount
-from samphan.core.errors import NotFound, SamphanError
+from samphan.core.errors import NotFound, SamphanError, ValidationFailed
 from samphan.core.scoping import get_scoped_or_404
 from samphan.customers.selectors import customer_360
 from samphan.guard.services import GuardBlocked, can_override
@@ -85,6 +85,8 @@ def _list_params(request) -> dict[str, str]:
 def _filters(params: dict[str, str]) -> ConversationFilters:
     assignee = {"mine": "me", "unassigned": "none"}.get(params["assignee"], params["assignee"])
     channel = params["channel"]
+    if channel and not channel.isdigit():
+        raise ValidationFailed("channel is a channel account id")
     return ConversationFilters(
         status="" if params["status"] == "all" else params["status"],
         channel_account_id=int(channel) if channel.isdigit() else None,

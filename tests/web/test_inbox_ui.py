@@ -72,6 +72,10 @@ def test_inbox_list_shows_rows_and_filters(owner_client, owner, workspace, fake_
     bad = owner_client.get(f"/w/{workspace.slug}/inbox/?sla=late")
     assert bad.status_code == 200 and "unknown sla filter" in bad.content.decode()
     assert "unknown cursor" not in owner_client.get(f"/w/{workspace.slug}/inbox/?cursor=zz").content.decode()
+    for query, reason in (("cursor=zz", "invalid cursor"), ("channel=abc", "channel is a channel account id"),
+                          ("assignee=abc", "assignee is a user id")):
+        page = owner_client.get(f"/w/{workspace.slug}/inbox/?{query}")
+        assert page.status_code == 200 and reason in page.content.decode(), query
 
 
 def test_inbox_list_is_paginated_by_cursor(owner_client, workspace, fake_account):  # noqa: F811
