@@ -85,7 +85,8 @@ def test_visitor_to_inbox_and_reply_back_once(live_server, page, workspace, othe
     expect(page.get_by_role("button", name="เปิดแชท")).to_be_visible()  # Thai, from <html lang="th">
     expect(launcher).to_have_attribute("aria-expanded", "false")
     # The page's CSS does not reach into the widget.
-    assert launcher.evaluate("b => getComputedStyle(b).backgroundColor") == "rgb(124, 45, 18)"
+    # (expect waits for the widget's own stylesheet, which loads after the button appears)
+    expect(launcher).to_have_css("background-color", "rgb(124, 45, 18)")
     assert "Comic Sans" not in launcher.evaluate("b => getComputedStyle(b).fontFamily")
     launcher.click()
     dialog = page.get_by_role("dialog", name="แชทกับบ้านสวน")
