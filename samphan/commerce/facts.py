@@ -4,9 +4,12 @@ A fact row sums one customer's completed orders over one product (or one product
 category): first and last order time, orders, quantity, amount. Every write path of
 orders calls one of these, in its own transaction, set-based:
 
-- `purchase_facts_add_orders` — orders that are new (order_create, the order import,
-  demo data): their lines are added to the customers' rows (`INSERT … ON CONFLICT DO
-  UPDATE` adding counts and widening first/last);
+- `purchase_facts_add_orders` — orders that are new (order_create, demo data): their
+  lines are added to the customers' rows (`INSERT … ON CONFLICT DO UPDATE` adding counts
+  and widening first/last);
+- `purchase_facts_add_lines` — the same for the order import, which already holds the new
+  orders' lines in memory: they are summed there and only the sums travel (one JSON
+  parameter), instead of the database reading back the rows it was just sent;
 - `purchase_facts_refresh_customers` — anything that changes or removes what was
   counted (an imported order whose status, lines or customer changed — refunds and
   cancellations; a customer merge and its undo; PDPA erasure): those customers' rows are
@@ -23,6 +26,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+import polars as pl
 from django.db import connection, transaction
 
 from samphan.commerce.models import CategoryPurchaseFact, Order, OrderLine, Product, PurchaseFact
@@ -61,8 +65,8 @@ def _columns(model: type) -> str:
     return ", ".join(c.format(key=_key(model)) for c in _VALUES)
 
 
-def _upsert(model: type, where: str, params: list[Any], *, add: bool) -> None:
-    """Insert the fact rows of `where`; on a row that exists, add to it (add) or replace it."""
+def _on_conflict(model: type, *, add: bool) -> str:
+    """The upsert's conflict clause: add to the existing row (add) or replace it."""
     t = bulk.table(model)
     least, greatest = ("LEAST", "GREATEST") if connection.vendor == "postgresql" else ("MIN", "MAX")
     if add:
@@ -73,10 +77,71 @@ def _upsert(model: type, where: str, params: list[Any], *, add: bool) -> None:
     else:
         update = ("first_at = excluded.first_at, last_at = excluded.last_at, orders = excluded.orders, "
                   "quantity = excluded.quantity, amount = excluded.amount")
+    return f"ON CONFLICT (customer_id, {_key(model)}) DO UPDATE SET {update}"
+
+
+def _upsert(model: type, where: str, params: list[Any], *, add: bool) -> None:
+    """Insert the fact rows of `where`; on a row that exists, add to it (add) or replace it."""
     with connection.cursor() as cur:
-        cur.execute(f"INSERT INTO {t} ({_columns(model)}) {_select(model, where)} "
-                    f"ON CONFLICT (customer_id, {_key(model)}) DO UPDATE SET {update}",
+        cur.execute(f"INSERT INTO {bulk.table(model)} ({_columns(model)}) {_select(model, where)} "
+                    f"{_on_conflict(model, add=add)}",
                     [*params, Order.Status.COMPLETED.value])
+
+
+# The columns purchase_facts_add_lines reads.
+LINE_COLUMNS = ("customer_id", "order_id", "ordered_us", "status", "product_id", "category", "quantity", "amount")
+
+
+def purchase_facts_add_lines(*, workspace_id: int, lines: pl.DataFrame) -> None:
+    """Add newly written orders to the facts from their lines held in memory.
+
+    `lines` has one row per order line of the new orders (LINE_COLUMNS): customer and
+    order ids, the order's time in microseconds since the epoch (UTC) and status, the
+    line's product id (null: none) and the product's category ('' : none), quantity in
+    thousandths and amount in satang (scaled integers, as the import parses them).
+    Same result as purchase_facts_add_orders on the same orders; call once per order.
+    """
+    lines = lines.filter((pl.col("status") == Order.Status.COMPLETED.value) & pl.col("customer_id").is_not_null())
+    if lines.height == 0:
+        return
+    with transaction.atomic():
+        for model in FACTS:
+            key = "product_id" if model is PurchaseFact else "category"
+            mine = lines.filter(pl.col(key).is_not_null() & (pl.col(key) != "") if key == "category"
+                                else pl.col(key).is_not_null())
+            if mine.height == 0:
+                continue
+            # Lines are summed per order first, so an order counts once however many of its lines match.
+            sums = (
+                mine.group_by("customer_id", key, "order_id")
+                .agg(at=pl.col("ordered_us").first(), q=pl.col("quantity").sum(), a=pl.col("amount").sum())
+                .group_by("customer_id", key)
+                .agg(f=pl.col("at").min(), l=pl.col("at").max(), n=pl.len(), q=pl.col("q").sum(), a=pl.col("a").sum())
+            )
+            # In index order: the unique (customer, key) index then grows at one end.
+            rows = sums.sort("customer_id", key).select(pl.struct(
+                c="customer_id", k=key, f=bulk.datetime_value(pl.col("f")), l=bulk.datetime_value(pl.col("l")),
+                n="n", q="q", a="a",
+            ).struct.json_encode().str.join(",")).item()
+            _upsert_json(model, workspace_id, f"[{rows}]", text_key=key == "category")
+
+
+def _upsert_json(model: type, workspace_id: int, rows: str, *, text_key: bool) -> None:
+    """Upsert (adding) fact rows given as a JSON array of {c, k, f, l, n, q, a} objects."""
+    t = bulk.table(model)
+    if connection.vendor == "postgresql":
+        # Scaled integers divided as numeric: exact.
+        source = (f"SELECT %s, x.c, x.k, x.f, x.l, x.n, x.q::numeric / 1000, x.a::numeric / 100 "  # noqa: S608
+                  f"FROM json_to_recordset(%s::json) AS x(c bigint, k {'text' if text_key else 'bigint'}, "
+                  f"f timestamptz, l timestamptz, n integer, q bigint, a bigint)")
+    else:
+        # SQLite keeps decimals as numbers; the division rounds as parsing "123.45" would.
+        v = "json_extract(value, '$.{}')".format
+        source = (f"SELECT %s, {v('c')}, {v('k')}, {v('f')}, {v('l')}, {v('n')}, {v('q')} / 1000.0, "  # noqa: S608
+                  f"{v('a')} / 100.0 FROM json_each(%s) WHERE true")  # WHERE: SQLite's upsert-after-SELECT rule
+    with connection.cursor() as cur:
+        cur.execute(f"INSERT INTO {t} ({_columns(model)}) {source} {_on_conflict(model, add=True)}",
+                    [workspace_id, rows])
 
 
 def purchase_facts_add_orders(order_ids: Sequence[int]) -> None:

@@ -35,7 +35,12 @@ class Order(WorkspaceScopedModel):
     workspace = models.ForeignKey("accounts.Workspace", on_delete=models.CASCADE, related_name="+",
                                   db_index=False, db_constraint=False)
     external_id = models.CharField(max_length=100)  # the brand's order id
-    customer = models.ForeignKey("customers.Customer", on_delete=models.PROTECT, null=True, related_name="orders")
+    # RESTRICT, not PROTECT: a customer with orders cannot be deleted on its own, but a
+    # workspace's deletion, which cascades to both, can. No database constraint: the
+    # import writes a million orders and each would check its customer at commit; the
+    # app never deletes a customer outside its workspace (docs/decisions/0011).
+    customer = models.ForeignKey("customers.Customer", on_delete=models.RESTRICT, null=True, related_name="orders",
+                                 db_constraint=False)
     ordered_at = models.DateTimeField()
     channel = models.CharField(max_length=64, blank=True)  # channel or store
     total = models.DecimalField(max_digits=14, decimal_places=2)
@@ -59,7 +64,10 @@ class OrderLine(WorkspaceScopedModel):
     workspace = models.ForeignKey("accounts.Workspace", on_delete=models.CASCADE, related_name="+",
                                   db_index=False, db_constraint=False)
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")
-    product = models.ForeignKey(Product, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    # No database constraint, for the same reason as Order.customer (docs/decisions/0011);
+    # the line keeps its sku whatever happens to the product.
+    product = models.ForeignKey(Product, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+                                db_constraint=False)
     sku = models.CharField(max_length=64, blank=True)
     quantity = models.DecimalField(max_digits=12, decimal_places=3, default=Decimal("1"))
     unit_price = models.DecimalField(max_digits=12, decimal_places=2)

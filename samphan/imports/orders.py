@@ -21,7 +21,7 @@ import polars as pl
 from django.db import transaction
 
 from samphan.accounts.models import Workspace
-from samphan.commerce.facts import purchase_facts_add_orders, purchase_facts_refresh_customers
+from samphan.commerce.facts import purchase_facts_add_lines, purchase_facts_refresh_customers
 from samphan.commerce.models import Order, OrderLine, Product
 from samphan.customers.models import Customer
 from samphan.customers.services import customer_search_text
@@ -248,6 +248,7 @@ class _OrderWriter:
         self.workspace_id = workspace.pk
         self.customers: dict[str, int] = {}  # external id → pk (the survivor when merged)
         self.products: dict[str, int] = {}  # sku → pk
+        self.categories: dict[str, str] = {}  # sku → the product's category ('' : none)
         self.statistics = bulk.Statistics(Customer, Order, OrderLine)
 
     # --- customers and products ------------------------------------------------
@@ -301,11 +302,14 @@ class _OrderWriter:
         if not wanted:
             return
         rows = bulk.fetch_by_keys(
-            f"SELECT {bulk.column(Product, 'sku')}, {bulk.column(Product, 'id')} FROM {bulk.table(Product)} "  # noqa: S608
+            f"SELECT {bulk.column(Product, 'sku')}, {bulk.column(Product, 'id')}, "  # noqa: S608
+            f"{bulk.column(Product, 'category')} FROM {bulk.table(Product)} "
             f"WHERE {bulk.column(Product, 'workspace')} = %s AND {bulk.in_keys(bulk.column(Product, 'sku'))}",
             [self.workspace_id], wanted,
         )
-        self.products.update(rows)
+        for sku, pk, category in rows:
+            self.products[sku] = pk
+            self.categories[sku] = category or ""
         missing = [s for s in wanted if s not in self.products]
         if missing:
             ids = bulk.reserve_ids(Product, len(missing))
@@ -313,6 +317,7 @@ class _OrderWriter:
                 "id": ids, "workspace_id": [self.workspace_id] * len(ids), "sku": missing, "name": missing,
             }, schema={"id": pl.Int64, "workspace_id": pl.Int64, "sku": pl.String, "name": pl.String}))
             self.products.update(zip(missing, ids, strict=True))
+            self.categories.update(dict.fromkeys(missing, ""))
 
     # --- what is stored --------------------------------------------------------
     def _existing(self, order_ids: list[str]) -> pl.DataFrame:
@@ -356,6 +361,7 @@ class _OrderWriter:
         # (bulk_session), that is what guarantees every reference points at a row.
         self.customers.clear()
         self.products.clear()
+        self.categories.clear()
         if not bulk.fetch(f"SELECT 1 FROM {bulk.table(Workspace)} WHERE {bulk.quote('id')} = %s",  # noqa: S608
                           [self.workspace_id]):
             raise ImportFileError("the workspace no longer exists")
@@ -434,7 +440,15 @@ class _OrderWriter:
             self.statistics.wrote(OrderLine, out_lines.height)
         # Purchase facts in the same transaction: new orders add to them; a changed order
         # (status, lines, customer) has its old and new customer's facts recomputed.
-        purchase_facts_add_orders(new["id"].to_list())
+        # The new orders' lines are in memory already: the facts are summed here.
+        fact_lines = out_lines.filter(pl.col("id").is_in(new["id"].implode())) if out_lines.height else out_lines
+        if fact_lines.height:
+            fact_lines = fact_lines.join(new.select("id", "customer_pk", "ordered_us", "status"), on="id")
+            purchase_facts_add_lines(workspace_id=self.workspace_id, lines=fact_lines.select(
+                pl.col("customer_pk").alias("customer_id"), pl.col("id").alias("order_id"), "ordered_us", "status",
+                "product_id", pl.col("sku").replace_strict(self.categories, return_dtype=pl.String).alias("category"),
+                "quantity", "amount",
+            ))
         if changed.height:
             purchase_facts_refresh_customers(
                 workspace=self.workspace_id,

@@ -331,14 +331,39 @@ def test_outside_a_transaction_sqlite_foreign_key_checks_come_back_on(write_csv)
 
 
 def test_deleting_a_workspace_deletes_its_orders_and_lines(workspace, other_workspace):
-    # Order and OrderLine keep no database FK to the workspace (docs/decisions/0010): the ORM
-    # cascade is what removes them, and another workspace's rows stay. (Orders without a
-    # customer: a customer's orders protect the customer, and so the workspace.)
+    # Order and OrderLine keep no database FK to the workspace (docs/decisions/0010), nor to
+    # the customer and product (0011): the ORM cascade is what removes them, and another
+    # workspace's rows stay. Orders restrict (not protect) their customer, so a workspace
+    # whose customers have orders can be deleted whole.
     for ws in (workspace, other_workspace):
-        order = OrderFactory(workspace=ws, customer=None, external_id="O1")
-        OrderLine.objects.create(workspace=ws, order=order, sku="A", unit_price=Decimal("5"), amount=Decimal("5"))
+        customer = CustomerFactory(workspace=ws)
+        product = Product.objects.create(workspace=ws, sku="A", name="A")
+        order = OrderFactory(workspace=ws, customer=customer, external_id="O1")
+        OrderLine.objects.create(workspace=ws, order=order, product=product, sku="A", unit_price=Decimal("5"),
+                                 amount=Decimal("5"))
     workspace.delete()
     assert not Order.objects.filter(workspace_id=workspace.pk).exists()
     assert not OrderLine.objects.filter(workspace_id=workspace.pk).exists()
+    assert not Customer.objects.filter(workspace_id=workspace.pk).exists()
     assert Order.objects.filter(workspace=other_workspace).count() == 1
     assert OrderLine.objects.filter(workspace=other_workspace).count() == 1
+    assert Customer.objects.filter(workspace=other_workspace).count() == 1
+
+
+def test_a_customer_with_orders_cannot_be_deleted_alone(workspace):
+    from django.db.models import RestrictedError
+
+    order = OrderFactory(workspace=workspace, customer=CustomerFactory(workspace=workspace), external_id="O1")
+    with pytest.raises(RestrictedError):
+        order.customer.delete()
+    assert Order.objects.filter(pk=order.pk, customer__isnull=False).exists()
+
+
+def test_deleting_a_product_keeps_its_lines_with_their_sku(workspace):
+    product = Product.objects.create(workspace=workspace, sku="A", name="A")
+    order = OrderFactory(workspace=workspace, customer=None, external_id="O1")
+    line = OrderLine.objects.create(workspace=workspace, order=order, product=product, sku="A",
+                                    unit_price=Decimal("5"), amount=Decimal("5"))
+    product.delete()
+    line.refresh_from_db()
+    assert line.product_id is None and line.sku == "A"
