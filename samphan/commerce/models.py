@@ -76,10 +76,11 @@ class OrderLine(WorkspaceScopedModel):
     amount = models.DecimalField(max_digits=14, decimal_places=2)
 
     class Meta:
-        # (workspace, sku) and (workspace, product) serve "bought product / category" segment rules.
+        # (workspace, product) serves segment rules that fall back to the lines (bought in a
+        # period); they reach the sku and the category through the product. No (workspace,
+        # sku) index: nothing reads lines by sku, and every imported line paid for it.
         # (the order FK has its own index already)
-        indexes = [models.Index(fields=["workspace", "sku"]),
-                   models.Index(fields=["workspace", "product"])]
+        indexes = [models.Index(fields=["workspace", "product"])]
 
 
 class _PurchaseFactBase(WorkspaceScopedModel):

@@ -103,7 +103,9 @@ def fetch_frame(sql: str, params: Sequence[Any], schema: dict[str, Any]) -> pl.D
     if vendor() != "postgresql":
         return pl.DataFrame(fetch(sql, params), schema=schema, orient="row")
     buffer = bytearray()
-    with connection.cursor() as cursor, cursor.cursor.copy(f"COPY ({sql}) TO STDOUT WITH (FORMAT csv)", params) as copy:
+    # COPY goes to psycopg's own cursor; wrap_database_errors turns its errors into Django's.
+    with connection.wrap_database_errors, connection.cursor() as cursor, \
+            cursor.cursor.copy(f"COPY ({sql}) TO STDOUT WITH (FORMAT csv)", params) as copy:
         for data in copy:
             buffer += data
     if not buffer:
@@ -231,7 +233,7 @@ def insert_frame(model: type[models.Model], frame: pl.DataFrame) -> None:
     columns = ", ".join(quote(c) for c in frame.columns)
     if vendor() == "postgresql":
         data = frame.write_csv(include_header=False, null_value="")
-        with connection.cursor() as cursor, cursor.cursor.copy(
+        with connection.wrap_database_errors, connection.cursor() as cursor, cursor.cursor.copy(
                 f"COPY {table(model)} ({columns}) FROM STDIN WITH (FORMAT csv)") as copy:
             copy.write(data)
         return
@@ -255,6 +257,21 @@ def insert_frame(model: type[models.Model], frame: pl.DataFrame) -> None:
                 f"INSERT INTO {table(model)} ({columns}) VALUES {', '.join([one] * (len(rest) // width))}",
                 rest,
             )
+
+
+def stage_frame(name: str, columns: str, frame: pl.DataFrame) -> None:
+    """PostgreSQL: put `frame` into the temporary table `name` (created with `columns`, DDL).
+
+    For set-based statements over rows sent from memory (an upsert, say): COPY then
+    `… SELECT FROM name` costs a fraction of the same rows sent as a JSON parameter
+    (`json_to_recordset` parsed a million rows in 3.8 s). The table lives as long as the
+    connection, is emptied first, and is emptied again at every commit.
+    """
+    with connection.wrap_database_errors, connection.cursor() as cursor:
+        cursor.execute(f"CREATE TEMPORARY TABLE IF NOT EXISTS {quote(name)} ({columns}) ON COMMIT DELETE ROWS")
+        cursor.execute(f"TRUNCATE {quote(name)}")
+        with cursor.cursor.copy(f"COPY {quote(name)} FROM STDIN WITH (FORMAT csv)") as copy:
+            copy.write(frame.write_csv(include_header=False, null_value=""))
 
 
 @contextlib.contextmanager

@@ -18,7 +18,7 @@ from types import SimpleNamespace
 from typing import Any
 
 import polars as pl
-from django.db import transaction
+from django.db import IntegrityError, transaction
 
 from samphan.accounts.models import Workspace
 from samphan.commerce.facts import purchase_facts_add_lines, purchase_facts_refresh_customers
@@ -224,6 +224,13 @@ def import_orders(
         progress(done, table.rows)
 
     writer = _OrderWriter(workspace)
+    # A workspace without orders (a first import) has nothing to compare with: chunks skip
+    # reading stored orders back. Only a writer running beside the import can break that
+    # assumption, and then the unique order id makes the chunk fail; it is written again
+    # the careful way, as is the rest of the file.
+    writer.assume_new = not bulk.fetch(
+        f"SELECT 1 FROM {bulk.table(Order)} WHERE {bulk.column(Order, 'workspace')} = %s LIMIT 1",  # noqa: S608
+        [workspace.pk])
     orders = orders.with_columns(_chunk=(pl.int_range(pl.len()) // chunk_orders))
     lines = lines.join(orders.select("gid", "_chunk"), on="gid", how="left", maintain_order="left")
     line_chunks = lines.partition_by("_chunk", as_dict=True, include_key=False)
@@ -232,8 +239,17 @@ def import_orders(
     with bulk.bulk_session(parents_checked=True):
         for (chunk_index,), chunk in orders.partition_by("_chunk", as_dict=True, include_key=False).items():
             chunk_lines = line_chunks.get((chunk_index,), lines.clear().drop("_chunk"))
-            with transaction.atomic():
-                writer.write(chunk, chunk_lines, summary)
+            counts = (summary.imported, summary.updated, summary.unchanged, summary.customers_created)
+            try:
+                with transaction.atomic():
+                    writer.write(chunk, chunk_lines, summary)
+            except IntegrityError:
+                if not writer.assume_new:
+                    raise
+                writer.assume_new = False
+                summary.imported, summary.updated, summary.unchanged, summary.customers_created = counts
+                with transaction.atomic():
+                    writer.write(chunk, chunk_lines, summary)
             writer.statistics.refresh()
             done += int(chunk["n_rows"].sum())
             if progress:
@@ -250,6 +266,7 @@ class _OrderWriter:
         self.products: dict[str, int] = {}  # sku → pk
         self.categories: dict[str, str] = {}  # sku → the product's category ('' : none)
         self.statistics = bulk.Statistics(Customer, Order, OrderLine)
+        self.assume_new = False  # True: no order of this file can be stored already (see import_orders)
 
     # --- customers and products ------------------------------------------------
     def _resolve_customers(self, external_ids: list[str], summary: ImportSummary) -> None:
@@ -371,7 +388,7 @@ class _OrderWriter:
         orders = orders.with_columns(
             customer_pk=pl.col("customer_id").replace_strict(chunk_customers, return_dtype=pl.Int64),
         )
-        stored = self._existing(orders["order_id"].to_list())
+        stored = self._existing([] if self.assume_new else orders["order_id"].to_list())
         orders = orders.join(stored, on="order_id", how="left", maintain_order="left")
         if stored.height:  # compare lines only where there is something to compare with
             present = lines.filter(pl.col("order_id").is_in(stored["order_id"].implode()))

@@ -185,6 +185,40 @@ def test_reimport_changes_nothing(workspace, write_csv):
     assert AuditEvent.objects.filter(workspace=workspace, action="import.orders").count() == events
 
 
+def test_an_order_written_beside_a_first_import_is_compared_not_duplicated(workspace, write_csv, monkeypatch):
+    # A first import (no orders in the workspace) skips reading stored orders back. If another
+    # writer stores one of the file's orders meanwhile, the chunk fails on the unique order id
+    # and is written again the careful way: that order is compared, the rest imported, counts exact.
+    from samphan.imports import orders as orders_module
+
+    path = write_csv([ORDER_HEADER, order_row("O1", "C1", "2025-01-31", "10", sku="A"),
+                      order_row("O2", "C2", "2025-01-31", "5", sku="B"),
+                      order_row("O3", "C3", "2025-01-31", "7", sku="A")])
+    real_fetch, real_write = orders_module.bulk.fetch, orders_module._OrderWriter.write
+    calls = []
+
+    def fetch_then_a_rival_writes(sql, params):
+        rows = real_fetch(sql, params)
+        if "LIMIT 1" in sql:  # the import has just found no orders; the rival stores O2 (another total)
+            OrderFactory(workspace=workspace, customer=CustomerFactory(workspace=workspace, external_id="X"),
+                         external_id="O2", total=Decimal("99"))
+        return rows
+
+    def write(self, orders, lines, summary):
+        calls.append(self.assume_new)
+        return real_write(self, orders, lines, summary)
+
+    monkeypatch.setattr(orders_module.bulk, "fetch", fetch_then_a_rival_writes)
+    monkeypatch.setattr(orders_module._OrderWriter, "write", write)
+    summary = run(workspace, "orders", path)
+    assert calls == [True, False]
+    assert summary.counts() == {"rows": 3, "imported": 2, "updated": 1, "unchanged": 0, "customers_created": 3,
+                                "rejected": 0}
+    assert Order.objects.filter(workspace=workspace).count() == 3
+    o2 = Order.objects.get(workspace=workspace, external_id="O2")
+    assert o2.total == Decimal("5.00") and o2.customer.external_id == "C2"
+
+
 def test_keys_with_quotes_commas_braces_and_backslashes_are_found_again(workspace, write_csv):
     # The key lists travel as one array literal (PostgreSQL) or JSON text (SQLite).
     odd = ['A"1', "B,2", "{C3}", "D\\4", "E 5", "NULL", "ไทย 6", "F'7"]
