@@ -66,7 +66,9 @@ class WebhookEvent(WorkspaceScopedModel):
         PROCESSED = "processed", _("Processed")
         FAILED = "failed", _("Failed")
 
-    channel_account = models.ForeignKey(ChannelAccount, on_delete=models.CASCADE, related_name="webhook_events")
+    # Indexed by (channel_account, -id) below, which also serves the foreign key.
+    channel_account = models.ForeignKey(ChannelAccount, on_delete=models.CASCADE, related_name="webhook_events",
+                                        db_index=False)
     received_at = models.DateTimeField(default=timezone.now)
     body = models.BinaryField()
     headers = models.JSONField(default=dict, blank=True)
@@ -80,6 +82,8 @@ class WebhookEvent(WorkspaceScopedModel):
         ordering = ["-received_at", "-id"]
         indexes = [
             models.Index(fields=["workspace", "status", "-received_at"]),
+            # An account's newest event (the channels page) is one probe, however many it has.
+            models.Index(fields=["channel_account", "-id"], name="channels_webhook_newest"),
             # The worker's queue: a small partial index, only rows still to process.
             models.Index(fields=["id"], condition=Q(status="received"), name="channels_webhook_pending"),
         ]
