@@ -173,7 +173,7 @@ def reserve_ids(model: type[models.Model], count: int) -> list[int]:
         # COPY, which hands them over one row at a time) cost seconds in the client.
         (sequence,) = fetch("SELECT pg_get_serial_sequence(%s, %s)", [model._meta.db_table, pk])[0]
         literal = "'" + str(sequence).replace("'", "''") + "'"
-        ((text,),) = fetch(f"SELECT string_agg(nextval({literal}::regclass)::text, ',') "  # noqa: S608
+        ((text,),) = fetch(f"SELECT string_agg(nextval({literal}::regclass)::text, ',') "
                            f"FROM generate_series(1, %s)", [count])
         return pl.Series([text]).str.split(",").explode().cast(pl.Int64).to_list()
     # SQLite: the write lock is held (BEGIN IMMEDIATE), so nobody else can take these.
