@@ -139,7 +139,8 @@ def bgnbd_log_likelihood(params: BGNBDParams | tuple[float, float, float, float]
     g = group_rows(x, t_x, T)
     ux, ux_inv = np.unique(g.columns[0], return_inverse=True)
     ux_w = np.bincount(ux_inv, weights=g.counts)
-    total, _ = _bgnbd_terms(np.log(np.asarray(params, dtype=float)), *g.columns, g.counts, ux, ux_inv, ux_w)
+    gx, gt_x, gT = g.columns
+    total, _ = _bgnbd_terms(np.log(np.asarray(params, dtype=float)), gx, gt_x, gT, g.counts, ux, ux_inv, ux_w)
     return total
 
 
@@ -157,9 +158,10 @@ def bgnbd_fit(x: np.ndarray, t_x: np.ndarray, T: np.ndarray, *, min_customers: i
         raise FitError("every customer needs T > 0 (a first purchase before the calibration end)")
     ux, ux_inv = np.unique(ux_all, return_inverse=True)
     ux_w = np.bincount(ux_inv, weights=g.counts)
+    gx, gt_x, gT = g.columns
 
     def objective(theta: np.ndarray) -> tuple[float, np.ndarray]:
-        ll, grad = _bgnbd_terms(theta, *g.columns, g.counts, ux, ux_inv, ux_w)
+        ll, grad = _bgnbd_terms(theta, gx, gt_x, gT, g.counts, ux, ux_inv, ux_w)
         return -ll / n, -grad / n
 
     # Start from moment-like guesses: r = 1, α = mean T / mean purchases, a = b = 1.

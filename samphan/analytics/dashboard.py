@@ -8,6 +8,7 @@ of the churn-risk list are loaded.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from datetime import timedelta
 from itertools import pairwise
 from typing import Any
@@ -30,14 +31,14 @@ TOP_SHARES = (1, 5, 10, 20, 50)  # as samphan.analytics.scoring, without loading
 
 def stage_and_segment_totals(*, workspace: Any) -> dict[str, Any]:
     """Customers and lifetime revenue per lifecycle stage and per RFM segment (two grouped queries)."""
-    by_stage = {r["stage"]: r for r in scores(workspace).order_by().values("stage").annotate(
+    by_stage: dict[str, Mapping[str, Any]] = {r["stage"]: r for r in scores(workspace).order_by().values("stage").annotate(
         n=Count("pk"), revenue=Sum("total_spend"))}
-    by_segment = {r["rfm_segment"]: r for r in scores(workspace).order_by().values("rfm_segment").annotate(
+    by_segment: dict[str, Mapping[str, Any]] = {r["rfm_segment"]: r for r in scores(workspace).order_by().values("rfm_segment").annotate(
         n=Count("pk"), revenue=Sum("total_spend"))}
     customers = sum(r["n"] for r in by_stage.values())
     revenue = float(sum((r["revenue"] or 0) for r in by_stage.values()))
 
-    def rows(choices, grouped) -> list[dict[str, Any]]:
+    def rows(choices: type[Stage] | type[RfmSegment], grouped: dict[str, Mapping[str, Any]]) -> list[dict[str, Any]]:
         out = []
         for c in choices:
             r = grouped.get(c.value, {})

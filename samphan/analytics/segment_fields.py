@@ -19,6 +19,7 @@ from samphan.segments.rules import (
     CHOICE_OPS,
     DATE_OPS,
     NUMBER_OPS,
+    Compiler,
     Field,
     choice_q,
     number_q,
@@ -35,7 +36,7 @@ def _day(value: Any, path: str) -> date:
         raise ValidationFailed(f"{path}: {value!r} is not a date (YYYY-MM-DD)") from None
 
 
-def _date_field_q(lookup: str):
+def _date_field_q(lookup: str) -> Compiler:
     """Date conditions on a DateField; "within N days" counts back from the workspace's today."""
 
     def compile_(op: str, value: Any, workspace: Any, path: str = "value") -> Q:

@@ -6,6 +6,7 @@ materialised CustomerScore / StageChange tables, never the orders.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -50,7 +51,7 @@ def latest_run(workspace: Any) -> ModelRun | None:
 
 def stage_counts(*, workspace: Any) -> dict[str, Any]:
     """Customers per lifecycle stage (every stage listed, zeros included) and their revenue."""
-    rows = {r["stage"]: r for r in scores(workspace).values("stage").annotate(
+    rows: dict[str, Mapping[str, Any]] = {r["stage"]: r for r in scores(workspace).values("stage").annotate(
         n=Count("pk"), revenue=Sum("total_spend"), clv=Sum("clv"))}
     run = latest_run(workspace)
     return {
@@ -69,11 +70,13 @@ def stage_counts(*, workspace: Any) -> dict[str, Any]:
 def rfm_summary(*, workspace: Any) -> dict[str, Any]:
     """Customers per RFM segment, and the R × F grid of counts (scored customers only)."""
     qs = scores(workspace).exclude(rfm_segment="")
-    segments = {r["rfm_segment"]: r for r in qs.values("rfm_segment").annotate(
+    segments: dict[str, Mapping[str, Any]] = {r["rfm_segment"]: r for r in qs.values("rfm_segment").annotate(
         n=Count("pk"), revenue=Sum("period_spend"), recency=Avg("recency_days"), frequency=Avg("period_frequency"))}
     grid = [[0] * 5 for _ in range(5)]
     for row in qs.values("r", "f").annotate(n=Count("pk")):
-        grid[5 - row["r"]][row["f"] - 1] = row["n"]
+        r, f = row["r"], row["f"]
+        if r is not None and f is not None:  # set on every scored row (services.recompute writes them together)
+            grid[5 - r][f - 1] = row["n"]
     run = latest_run(workspace)
     period_days = (run.rules or DEFAULT_RULES).get("rfm", DEFAULT_RULES["rfm"])["period_days"] if run else None
     return {

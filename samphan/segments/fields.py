@@ -19,6 +19,7 @@ from samphan.segments.rules import (
     CHOICE_OPS,
     DATE_OPS,
     TEXT_OPS,
+    Compiler,
     Field,
     _date,
     _number,
@@ -162,7 +163,7 @@ def _categories(workspace: Any) -> list[tuple[str, str]]:
     return [(c, c) for c in cats]
 
 
-def _bool_q(lookup_true: Q):
+def _bool_q(lookup_true: Q) -> Compiler:
     def compile_(op: str, value: Any, workspace: Any, path: str = "value") -> Q:
         if not isinstance(value, bool):
             raise ValidationFailed(f"{path}: true or false expected")

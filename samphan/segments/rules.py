@@ -18,10 +18,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, Protocol
 
 from django.db.models import Q, QuerySet
 from django.utils import timezone
+from django.utils.functional import Promise
 
 from samphan.core.errors import ValidationFailed
 
@@ -29,13 +30,19 @@ MAX_DEPTH = 5
 MAX_CONDITIONS = 100
 
 
+class Compiler(Protocol):
+    """(operator, value, workspace, path of the value for error messages) -> Q."""
+
+    def __call__(self, op: str, value: Any, workspace: Any, path: str = ..., /) -> Q: ...
+
+
 @dataclass(frozen=True)
 class Field:
     name: str
-    label: str
+    label: str | Promise  # usually a lazy translation, rendered with str()
     type: str  # "choice", "number", "date", "text", "bool", "segment"
     operators: tuple[str, ...]
-    compile: Callable[[str, Any, Any], Q]  # (operator, value, workspace) -> Q
+    compile: Compiler
     choices: Callable[[Any], list[tuple[str, str]]] | None = None  # workspace -> [(value, label)]
     group: str = "customer"
 
@@ -46,6 +53,11 @@ FIELDS: dict[str, Field] = {}
 def register_field(f: Field) -> Field:
     FIELDS[f.name] = f
     return f
+
+
+def field_named(name: Any) -> Field | None:
+    """The registered field of that name; None for an unknown name or a non-string (a rule is untrusted JSON)."""
+    return FIELDS.get(name) if isinstance(name, str) else None
 
 
 NUMBER_OPS = ("eq", "ne", "gt", "gte", "lt", "lte", "between")
@@ -81,7 +93,7 @@ def _date(value: Any, path: str) -> date:
         raise ValidationFailed(f"{path}: {value!r} is not a date (YYYY-MM-DD)") from None
 
 
-def number_q(lookup: str) -> Callable[[str, Any, Any], Q]:
+def number_q(lookup: str) -> Compiler:
     def compile_(op: str, value: Any, workspace: Any, path: str = "value") -> Q:
         if op == "between":
             if not isinstance(value, list | tuple) or len(value) != 2:
@@ -97,7 +109,7 @@ def number_q(lookup: str) -> Callable[[str, Any, Any], Q]:
     return compile_
 
 
-def date_q(lookup: str) -> Callable[[str, Any, Any], Q]:
+def date_q(lookup: str) -> Compiler:
     def compile_(op: str, value: Any, workspace: Any, path: str = "value") -> Q:
         if op in ("within_days", "not_within_days"):
             days = int(_number(value, path))
@@ -114,7 +126,7 @@ def date_q(lookup: str) -> Callable[[str, Any, Any], Q]:
     return compile_
 
 
-def choice_q(lookup: str) -> Callable[[str, Any, Any], Q]:
+def choice_q(lookup: str) -> Compiler:
     def compile_(op: str, value: Any, workspace: Any, path: str = "value") -> Q:
         values = value if isinstance(value, list) else [value]
         if not values or not all(isinstance(v, str | int) for v in values):
@@ -125,7 +137,7 @@ def choice_q(lookup: str) -> Callable[[str, Any, Any], Q]:
     return compile_
 
 
-def text_q(lookup: str) -> Callable[[str, Any, Any], Q]:
+def text_q(lookup: str) -> Compiler:
     def compile_(op: str, value: Any, workspace: Any, path: str = "value") -> Q:
         if not isinstance(value, str):
             raise ValidationFailed(f"{path}: text expected")
@@ -175,7 +187,7 @@ def _condition(cond: Any, ctx: CompileContext, path: str) -> Q:
     if not isinstance(cond, dict):
         raise ValidationFailed(f"{path}: a condition must be an object")
     name = cond.get("field")
-    f = FIELDS.get(name)
+    f = field_named(name)
     if f is None:
         raise ValidationFailed(f"{path}.field: unknown field {name!r}", details={"fields": sorted(FIELDS)})
     op = cond.get("operator")
@@ -220,9 +232,10 @@ def _check_cycle(rule: Any, workspace: Any, stack: list[int], path: str) -> None
 def _segment_refs(rule: Any) -> list[int]:
     refs: list[int] = []
     if isinstance(rule, dict):
-        if rule.get("field") == "segment":
+        value = rule.get("value")
+        if rule.get("field") == "segment" and value is not None:
             with contextlib.suppress(TypeError, ValueError):
-                refs.append(int(rule.get("value")))
+                refs.append(int(value))
         for cond in rule.get("conditions", []) if isinstance(rule.get("conditions"), list) else []:
             refs.extend(_segment_refs(cond))
     return refs

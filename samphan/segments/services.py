@@ -26,10 +26,12 @@ def segment_save(*, workspace: Any, name: str, rule: dict[str, Any], description
         raise ValidationFailed("a segment needs a name")
     compile_rule(rule, workspace=workspace, segment_id=segment.pk if segment else None)
     creating = segment is None
-    if creating:
+    before: dict[str, Any] | None = None
+    if segment is None:
         segment = Segment(workspace_id=getattr(workspace, "pk", workspace),
                           created_by=actor if getattr(actor, "is_authenticated", False) else None)
-    before = None if creating else {"name": segment.name, "rule": segment.rule}
+    else:
+        before = {"name": segment.name, "rule": segment.rule}
     segment.name, segment.rule, segment.description = name, rule, description
     try:
         with transaction.atomic():

@@ -44,7 +44,7 @@ from samphan.core.scoping import get_scoped_or_404
 from samphan.customers.models import Customer
 from samphan.segments import services
 from samphan.segments.models import Segment, SegmentEvent
-from samphan.segments.rules import FIELDS, MAX_DEPTH
+from samphan.segments.rules import FIELDS, MAX_DEPTH, field_named
 from samphan.web.views import workspace_view
 
 PAGE_SIZE = 25
@@ -153,6 +153,7 @@ def rule_from_post(post) -> dict[str, Any]:
     """Rebuild the rule JSON from the builder's flat form fields (order kept)."""
     root: dict[str, Any] = {"op": "and", "negate": False, "conditions": []}
     nodes: dict[str, dict[str, Any]] = {ROOT: root}
+    node: dict[str, Any]
     for path in post.getlist("node"):
         if path == ROOT:
             root["op"] = "or" if post.get(f"{ROOT}:op") == "or" else "and"
@@ -225,10 +226,11 @@ def condition_widgets(cond: dict[str, Any], path: str, workspace, segment_id: in
     """What the operator and value controls of one condition show."""
     cache = {} if cache is None else cache
     name = cond.get("field") or ""
-    f = FIELDS.get(name)
+    f = field_named(name)
     if f is None:
         return {"path": path, "field": name, "operators": [], "kind": ""}
-    operator = cond.get("operator") if cond.get("operator") in f.operators else f.operators[0]
+    chosen_op = cond.get("operator")
+    operator = chosen_op if isinstance(chosen_op, str) and chosen_op in f.operators else f.operators[0]
     labels = SEGMENT_OPERATOR_LABELS if f.type == "segment" else OPERATOR_LABELS
     kind = value_kind(name, operator)
     value = cond.get("value")
@@ -284,7 +286,7 @@ def describe_rule(rule: dict[str, Any], workspace) -> list[dict[str, Any]]:
     cache: dict[str, Any] = {}
 
     def value_words(cond: dict[str, Any]) -> str:
-        f = FIELDS.get(cond.get("field"))
+        f = field_named(cond.get("field"))
         value = cond.get("value")
         if f is None:
             return str(value)
@@ -306,7 +308,7 @@ def describe_rule(rule: dict[str, Any], workspace) -> list[dict[str, Any]]:
         if "conditions" in node:
             return {"group": True, "op": node.get("op", "and"), "negate": node.get("negate", False),
                     "children": [walk(c) for c in node.get("conditions", []) if isinstance(c, dict)]}
-        f = FIELDS.get(node.get("field"))
+        f = field_named(node.get("field"))
         op = node.get("operator", "")
         labels = SEGMENT_OPERATOR_LABELS if f and f.type == "segment" else OPERATOR_LABELS
         op_words = str(labels.get(op, op))

@@ -158,6 +158,15 @@ def test_segment_api_and_isolation(api, workspace, people, other_workspace, djan
     assert {"tag", "consent", "segment", "product_bought"} <= fields
 
 
+def test_a_field_name_that_is_not_a_string_is_a_clear_error(api, workspace):
+    # A JSON list or object as the field name used to reach the field registry's dict lookup
+    # and fail there with TypeError (unhashable type): a 500 instead of a 422.
+    for name in (["tag"], {"name": "tag"}):
+        r = api.post("/api/segments/preview", data=json.dumps({"rule": {"conditions": [cond(name, "in", ["VIP"])]}}),
+                     content_type="application/json")
+        assert r.status_code == 422 and "unknown field" in r.json()["message"]
+
+
 def test_merged_customers_leave_segments(workspace, people):
     from samphan.customers.merge import customer_merge
 
