@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any, TypeVar
 
+from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import Model, QuerySet
 
 from samphan.core.errors import NotFound
@@ -22,5 +23,5 @@ def get_scoped_or_404(model_or_qs: type[M] | QuerySet[M], workspace: Any, **look
     qs = scoped(model_or_qs, workspace)
     try:
         return qs.get(**lookup)
-    except (qs.model.DoesNotExist, ValueError, TypeError):
+    except (ObjectDoesNotExist, ValueError, TypeError):  # qs.get raises its model's DoesNotExist
         raise NotFound(f"{qs.model._meta.verbose_name} not found") from None

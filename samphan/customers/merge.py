@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import transaction
-from django.db.models import ForeignKey
+from django.db.models import ForeignKey, Model
 from django.utils import timezone
 
 from samphan.core.audit import audit_record
@@ -34,11 +34,11 @@ _SPECIAL = {CustomerTag, Consent, CustomerMembership, DuplicateCandidate, MergeR
 _FILLABLE = ("first_name", "last_name", "display_name", "email", "phone", "language", "gender", "birth_date",
              "city", "organisation_id")
 # Most restrictive first.
-_CONSENT_RANK = {Consent.Status.WITHDRAWN: 0, Consent.Status.DENIED: 1, Consent.Status.GRANTED: 2}
+_CONSENT_RANK: dict[str, int] = {Consent.Status.WITHDRAWN: 0, Consent.Status.DENIED: 1, Consent.Status.GRANTED: 2}
 
 
-def _movable_relations() -> list[tuple[type, str]]:
-    relations = []
+def _movable_relations() -> list[tuple[type[Model], str]]:
+    relations: list[tuple[type[Model], str]] = []
     for rel in Customer._meta.related_objects:
         model = rel.related_model
         # A model opts out with `merge_moves = False` (derived data, recomputed after a merge).
@@ -48,7 +48,7 @@ def _movable_relations() -> list[tuple[type, str]]:
     return relations
 
 
-def _label(model: type) -> str:
+def _label(model: type[Model]) -> str:
     return model._meta.label_lower
 
 
@@ -65,11 +65,11 @@ def customer_merge(*, survivor: Customer, merged: Customer, actor: Any = None, v
     # Lock both rows so two agents merging the same pair cannot interleave.
     locked = {c.pk: c for c in Customer.objects.select_for_update().filter(pk__in=[survivor.pk, merged.pk])}
     survivor, merged = locked[survivor.pk], locked[merged.pk]
-    for c in (survivor, merged):
-        if c.merged_into_id is not None:
-            raise Conflict(f"customer #{c.pk} was already merged into #{c.merged_into_id}")
-        if c.erased_at is not None:
-            raise Conflict(f"customer #{c.pk} has been erased")
+    for customer in (survivor, merged):
+        if customer.merged_into_id is not None:
+            raise Conflict(f"customer #{customer.pk} was already merged into #{customer.merged_into_id}")
+        if customer.erased_at is not None:
+            raise Conflict(f"customer #{customer.pk} has been erased")
 
     snapshot: dict[str, Any] = {"moved": {}, "survivor_before": {}, "consent": {}, "tags": {}, "membership": None}
 
@@ -96,7 +96,7 @@ def customer_merge(*, survivor: Customer, merged: Customer, actor: Any = None, v
     survivor_consent = {c.purpose: c for c in Consent.objects.filter(customer=survivor)}
     for c in Consent.objects.filter(customer=merged):
         mine = survivor_consent.get(c.purpose)
-        entry = {"merged": [c.status, c.source, c.recorded_at.isoformat()]}
+        entry: dict[str, Any] = {"merged": [c.status, c.source, c.recorded_at.isoformat()]}
         if mine is None:
             c.customer = survivor
             c.save(update_fields=["customer"])

@@ -41,7 +41,8 @@ def customer_list(*, workspace: Any, q: str = "",
     f = filters or CustomerFilters(q=q)
     if q and not f.q:
         f.q = q
-    qs = Customer.objects.for_workspace(workspace).filter(merged_into__isnull=True, erased_at__isnull=True)
+    qs: QuerySet[Customer] = Customer.objects.for_workspace(workspace).filter(merged_into__isnull=True,
+                                                                            erased_at__isnull=True)
     qs = apply_search(qs, f.q)
     if f.organisation_kind:
         qs = qs.filter(organisation__kind=f.organisation_kind)

@@ -23,7 +23,7 @@ from samphan.customers.models import (
 )
 
 EDITABLE_FIELDS = ("first_name", "last_name", "display_name", "language", "city", "gender", "birth_date")
-PRIMARY_CONTACT = {Identity.Kind.EMAIL: "email", Identity.Kind.PHONE: "phone"}
+PRIMARY_CONTACT: dict[str, str] = {Identity.Kind.EMAIL: "email", Identity.Kind.PHONE: "phone"}
 
 
 def customer_search_text(customer: Customer, member_number: str = "") -> str:

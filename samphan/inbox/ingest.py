@@ -48,7 +48,8 @@ _CHUNK = 900  # stays under SQLite's bound-parameter limit
 
 
 def reopen_window() -> timedelta:
-    raw = os.environ.get("SAMPHAN_INBOX_REOPEN_SECONDS") or getattr(settings, "SAMPHAN_INBOX_REOPEN_SECONDS", 0)
+    configured: int | str = getattr(settings, "SAMPHAN_INBOX_REOPEN_SECONDS", 0)
+    raw = os.environ.get("SAMPHAN_INBOX_REOPEN_SECONDS") or configured
     return timedelta(seconds=int(raw or 0))
 
 
@@ -183,7 +184,7 @@ def ingest_inbound(account: Any, events: list[InboundEvent]) -> dict[str, int]:
             seen.add(event.dedupe_key)
             messages.append(event)
     if messages:
-        existing: set[str] = set()
+        existing: set[str | None] = set()  # the column is nullable, though the rows read here have a key
         for chunk in _chunks([e.dedupe_key for e in messages]):
             existing.update(Message.objects.filter(channel_account=account, dedupe_key__in=chunk)
                             .values_list("dedupe_key", flat=True))
@@ -243,7 +244,7 @@ def _thread_by_references(account: Any, messages: list[InboundEvent]) -> None:
     if not any(event.references for event in messages):
         return
     wanted = list({ref for event in messages for ref in event.references})
-    known: dict[str, str] = {}
+    known: dict[str | None, str] = {}  # dedupe_key is a nullable column
     for chunk in _chunks(wanted):
         known.update(Message.objects.filter(channel_account=account, dedupe_key__in=chunk)
                      .values_list("dedupe_key", "conversation__thread_key"))
@@ -355,7 +356,7 @@ def ingest_for_customers(account: Any, events: list[InboundEvent],
     event, including those stored before.
     """
     keys = list(dict.fromkeys(e.dedupe_key for e in events if e.is_message))
-    existing: set[str] = set()
+    existing: set[str | None] = set()  # the column is nullable, though the rows read here have a key
     for chunk in _chunks(keys):
         existing.update(Message.objects.filter(channel_account=account, dedupe_key__in=chunk)
                         .values_list("dedupe_key", flat=True))
@@ -369,6 +370,7 @@ def ingest_for_customers(account: Any, events: list[InboundEvent],
         _append_messages(account, fresh, customers)
     found: dict[str, int] = {}
     for chunk in _chunks(keys):
-        found.update(Message.objects.filter(channel_account=account, dedupe_key__in=chunk)
-                     .values_list("dedupe_key", "conversation_id"))
+        found.update((key, conversation_id) for key, conversation_id in Message.objects.filter(
+            channel_account=account, dedupe_key__in=chunk).values_list("dedupe_key", "conversation_id")
+            if key is not None)  # always set (matched by the filter); the column is nullable
     return found

@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import binascii
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -142,7 +143,7 @@ _LIST_FIELDS = (
 )
 
 
-def customer_display_name(row: dict[str, Any]) -> str:
+def customer_display_name(row: Mapping[str, Any]) -> str:
     """A customer's name from a .values() row with customer__first_name, … and customer_id."""
     full = " ".join(p for p in (row["customer__first_name"], row["customer__last_name"]) if p)
     return (row["customer__display_name"] or full or row["customer__email"] or row["customer__phone"]
@@ -179,8 +180,8 @@ def conversation_list(*, workspace: Any, filters: ConversationFilters | None = N
         # ids are picked first, so the customer, channel and agent are joined for them only.
         few_order = order
         if connection.vendor == "postgresql":
-            at = ExpressionWrapper(F(key) + timedelta(0), output_field=DateTimeField())
-            few_order = (at.desc(), "-id") if sort == "recent" else (at.asc(), "id")
+            unindexed = ExpressionWrapper(F(key) + timedelta(0), output_field=DateTimeField())
+            few_order = (unindexed.desc(), "-id") if sort == "recent" else (unindexed.asc(), "id")
         qs = Conversation.objects.filter(pk__in=qs.order_by(*few_order).values("pk")[:limit + 1])
     rows = list(qs.order_by(*order).values(*_LIST_FIELDS)[:limit + 1])
     more = len(rows) > limit

@@ -309,7 +309,7 @@ def _assign(conversation: Conversation, *, assignee: Any, team: Team | None, act
         sla_refresh(conversation, sla_context(conversation.workspace_id))
         fields += CLOCK_FIELDS
     conversation.save(update_fields=fields)
-    changes = {k: [before[k], after[k]] for k in before if before[k] != after[k]}
+    changes: dict[str, Any] = {k: [before[k], after[k]] for k in before if before[k] != after[k]}
     if reason:
         changes["reason"] = reason
     summary = (f"assigned to {assignee.email}" if assignee is not None else "unassigned") + (

@@ -54,8 +54,9 @@ from samphan.sla.models import (
 )
 
 FIRST, NEXT, RESOLUTION = 1, 2, 4
-BIT = {Target.FIRST_RESPONSE: FIRST, Target.NEXT_RESPONSE: NEXT, Target.RESOLUTION: RESOLUTION}
-DUE_FIELD = {Target.FIRST_RESPONSE: "first_response_due_at", Target.NEXT_RESPONSE: "next_response_due_at",
+# Keyed by Target members, which are str: plain target strings (breach rows, dues) look them up too.
+BIT: dict[str, int] = {Target.FIRST_RESPONSE: FIRST, Target.NEXT_RESPONSE: NEXT, Target.RESOLUTION: RESOLUTION}
+DUE_FIELD: dict[str, str] = {Target.FIRST_RESPONSE: "first_response_due_at", Target.NEXT_RESPONSE: "next_response_due_at",
              Target.RESOLUTION: "resolution_due_at"}
 # Fields sla_refresh may change, for callers that save with update_fields.
 CLOCK_FIELDS = ("sla_policy", "first_response_due_at", "next_response_due_at", "resolution_due_at", "sla_due_at",

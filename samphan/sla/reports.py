@@ -16,7 +16,7 @@ same linear interpolation, so both give the same figures.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -142,14 +142,14 @@ def _python_rows(ws_id: int, rng: ReportRange) -> Iterator[tuple[str, str | None
                 group["business"].append(business)
             if met is not None:
                 group["met"].append(met)
-    for (kind, dim, key), group in groups.items():
-        wall = sorted(group["wall"])
-        business = sorted(group["business"])
-        yield kind, dim, key, _figures(
-            len(wall),
-            {"average": sum(wall) / len(wall), "median": percentile(wall, 0.5), "p90": percentile(wall, 0.9)},
-            {"average": sum(business) / len(business) if business else None, "median": percentile(business, 0.5),
-             "p90": percentile(business, 0.9)},
+    for (kind, dim, dim_id), group in groups.items():
+        walls = sorted(group["wall"])
+        businesses = sorted(group["business"])
+        yield kind, dim, dim_id, _figures(
+            len(walls),
+            {"average": sum(walls) / len(walls), "median": percentile(walls, 0.5), "p90": percentile(walls, 0.9)},
+            {"average": sum(businesses) / len(businesses) if businesses else None,
+             "median": percentile(businesses, 0.5), "p90": percentile(businesses, 0.9)},
             sum(1 for m in group["met"] if m), len(group["met"]))
 
 
@@ -185,7 +185,7 @@ def response_report(*, workspace: Any, rng: ReportRange) -> dict[str, Any]:
     result: dict[str, Any] = {"range": {"start": rng.start, "end": rng.end, "time_zone": rng.time_zone},
                               "overall": {k: overall.get(k) for k in KINDS}}
     for dim in DIMENSIONS:
-        entries = [{"id": key, "name": names[dim].get(key, "") if key is not None else "",
+        entries: list[dict[str, Any]] = [{"id": key, "name": names[dim].get(key, "") if key is not None else "",
                     **{k: kinds.get(k) for k in KINDS}} for key, kinds in by_dim[dim].items()]
         entries.sort(key=lambda e: (e["id"] is None, e["name"].lower(), e["id"] or 0))
         result[dim] = entries
@@ -233,7 +233,7 @@ def conversations_csv_rows(*, workspace: Any, rng: ReportRange, chunk: int = 200
                       res_b=Sum("business_seconds", filter=resolution),
                       res_missed=Count("id", filter=resolution & Q(sla_met=False)),
                       res_measured=Count("sla_met", filter=resolution)))
-    batch: list[dict[str, Any]] = []
+    batch: list[Mapping[str, Any]] = []
     for row in sums.iterator(chunk_size=chunk):
         batch.append(row)
         if len(batch) >= chunk:
@@ -243,7 +243,7 @@ def conversations_csv_rows(*, workspace: Any, rng: ReportRange, chunk: int = 200
         yield from _csv_batch(ws_id, batch)
 
 
-def _csv_batch(ws_id: int, batch: list[dict[str, Any]]) -> Iterator[list[Any]]:
+def _csv_batch(ws_id: int, batch: list[Mapping[str, Any]]) -> Iterator[list[Any]]:
     from samphan.inbox.models import Conversation
     from samphan.inbox.selectors import customer_display_name
     from samphan.sla.clock import BIT

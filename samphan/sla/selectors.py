@@ -29,7 +29,7 @@ def sla_state(row: Mapping[str, Any] | Any, *, now: datetime | None = None) -> d
     """
     get = row.get if isinstance(row, Mapping) else (lambda name: getattr(row, name))
     now = now or timezone.now()
-    running = [(target, get(field)) for target, field in DUE_FIELD.items() if get(field) is not None]
+    running = [(target, value) for target, field in DUE_FIELD.items() if (value := get(field)) is not None]
     bits = get("sla_breaches") or 0
     breaches = [str(target) for target, bit in BIT.items() if bits & bit]
     if not running and not breaches:
