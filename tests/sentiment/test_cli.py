@@ -67,9 +67,16 @@ def test_train_on_a_folder_with_extra_examples(tiny_corpus, tmp_path):
     assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout)
     assert report["n_extra"] == 1 and report["validation"]["n"] > 0
+    assert report["nb_weight"] == 0.5  # the Thai default
     assert (out / "thai.npz").exists() and (out / "training-report.json").exists()
     classified = samphan("classify", "--model", str(out / "thai.npz"), stdin="ชอบมากเลยค่ะ\n")
     assert json.loads(classified.stdout)["label"] == "positive"
+
+
+def test_train_refuses_an_nb_weight_outside_0_to_1(tiny_corpus, tmp_path):
+    done = samphan("train", "--data", str(tiny_corpus), "--out", str(tmp_path), "--nb-weight", "1.5")
+    assert done.returncode != 0 and "nb_weight must be between 0 and 1" in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1 and not (tmp_path / "thai.npz").exists()
 
 
 def test_train_refuses_bad_arguments(tmp_path):

@@ -4,11 +4,12 @@ import json
 
 import numpy as np
 import pytest
+from scipy import sparse
 
 from samphan.core.errors import ValidationFailed
 from samphan.sentiment import classify
 from samphan.sentiment.model import ThaiSentimentModel
-from samphan.sentiment.training import Example, read_labelled_jsonl, train
+from samphan.sentiment.training import Example, _fit_ovr, nb_log_ratio, read_labelled_jsonl, train
 
 
 @pytest.fixture(scope="module")
@@ -106,6 +107,7 @@ def test_english_training_on_a_tiny_set(tmp_path):
             ("The shop opens at 10", "neu"), ("I live in Bangkok", "neu"), ("Order number 1234", "neu")] * 3
     model, report = train([Example(t, c) for t, c in rows], folds=3, language="en")
     assert model.language == "en" and report.out_of_fold["after_shift"]["per_class"]["question"] is None
+    assert report.nb_weight == 0.0  # English stays plain LR (VADER's columns can be negative)
     path = tmp_path / "english.npz"
     model.save(path)
     results = classify(["so happy with it, thanks", "awful, broken again"], english_model_path=path)
@@ -136,3 +138,47 @@ def test_a_version_1_file_still_loads_and_predicts_the_same(tiny_model, tmp_path
     assert (loaded.language, loaded.feature_version) == ("th", 1)
     texts = ["ชอบ", "แย่มาก", "เท่าไหร่"]
     assert np.allclose(loaded.predict_proba(texts), old.predict_proba(texts), atol=1e-6)
+
+
+def test_nb_log_ratio_by_hand():
+    # two features, three examples; the first two are the class
+    x = sparse.csr_matrix(np.array([[1.0, 0.0], [0.5, 0.5], [0.0, 1.0]]))
+    target = np.array([1, 1, 0])
+    r = nb_log_ratio(x, target, np.ones(3))
+    # feature 0: (1.5 + 1) / (2 + 1) in the class, (0 + 1) / (1 + 1) outside
+    assert np.allclose(r, [np.log((2.5 / 3) / (1 / 2)), np.log((1.5 / 3) / (2 / 2))])
+    # a weight of 2 counts an example twice
+    doubled = nb_log_ratio(sparse.vstack([x, x[2]]).tocsr(), np.array([1, 1, 0, 0]), np.ones(4))
+    assert np.allclose(nb_log_ratio(x, target, np.array([1.0, 1.0, 2.0])), doubled)
+
+
+def test_nb_blend_is_the_average_of_the_two_regressions(tiny_corpus):
+    """nb_weight 0.5 stores, per class, half the plain LR weights plus half the NB-LR weights
+    folded back onto the features (r · w), so its logits are the average of the two models'."""
+    model, _ = train(read_labelled_jsonl(tiny_corpus / "train.jsonl"), folds=0)
+    texts = [e.text for e in read_labelled_jsonl(tiny_corpus / "train.jsonl")]
+    x = model.features(texts)
+    y = np.array([e.category for e in read_labelled_jsonl(tiny_corpus / "train.jsonl")])
+    w = np.ones(len(y))
+    plain, plain_b = _fit_ovr(x, y, w, 2.0, 0, nb_weight=0.0)
+    nb, nb_b = _fit_ovr(x, y, w, 2.0, 0, nb_weight=1.0)
+    blend, blend_b = _fit_ovr(x, y, w, 2.0, 0, nb_weight=0.5)
+    assert np.allclose(blend, (plain + nb) / 2, atol=1e-6) and np.allclose(blend_b, (plain_b + nb_b) / 2)
+    assert np.allclose(model.coef, blend, atol=1e-6)  # train() uses 0.5 for Thai
+    # pure NB-LR is a logistic regression on x · diag(r), its weights multiplied back by r
+    from sklearn.linear_model import LogisticRegression
+
+    k = model.classes.index("q")
+    target = (y == "q").astype(int)
+    r = nb_log_ratio(x, target, w)
+    clf = LogisticRegression(C=2.0, solver="liblinear", dual=True, max_iter=1000, random_state=0)
+    clf.fit(x @ sparse.diags(r), target, sample_weight=w)
+    assert np.allclose(nb[k], clf.coef_[0] * r, atol=1e-6) and np.isclose(nb_b[k], clf.intercept_[0])
+
+def test_nb_weight_defaults_and_bounds(tiny_corpus):
+    examples = read_labelled_jsonl(tiny_corpus / "train.jsonl")
+    model, report = train(examples, folds=0, nb_weight=0.0)
+    assert report.nb_weight == 0.0 and model.meta["nb_weight"] == 0.0
+    assert train(examples, folds=0)[0].meta["nb_weight"] == 0.5
+    with pytest.raises(ValidationFailed, match="nb_weight"):
+        train(examples, folds=0, nb_weight=1.5)

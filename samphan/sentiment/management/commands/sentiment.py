@@ -63,6 +63,9 @@ class Command(SamphanCommand):
         train.add_argument("--with-corrections", action="store_true", dest="with_corrections",
                            help="add the workspace's label corrections to the training data")
         train.add_argument("--c", type=float, default=2.0, help="inverse L2 strength (default 2)")
+        train.add_argument("--nb-weight", type=float, default=None, dest="nb_weight",
+                           help="share of the NB-scaled logistic regression in the weights, 0-1 "
+                                "(default: 0.5 for Thai, 0 for English; 0 is plain logistic regression)")
         train.add_argument("--seed", type=int, default=0,
                            help="seed of the folds and of liblinear (default 0): same data and seed, same model")
         train.add_argument("--folds", type=int, default=5,
@@ -119,6 +122,7 @@ class Command(SamphanCommand):
                               else DEFAULT_MODEL.parent)
         model, report = train(examples, extra=extra, valid=valid, c=opts["c"], folds=opts["folds"],
                               extra_weight=opts["extra_weight"], language=language, seed=opts["seed"],
+                              nb_weight=opts["nb_weight"],
                               progress=lambda message: self.stderr.write(message))
         out.mkdir(parents=True, exist_ok=True)
         model_path = out / layout["model"]
