@@ -154,7 +154,8 @@ def test_nb_log_ratio_by_hand():
 
 def test_nb_blend_is_the_average_of_the_two_regressions(tiny_corpus):
     """nb_weight 0.5 stores, per class, half the plain LR weights plus half the NB-LR weights
-    folded back onto the features (r · w), so its logits are the average of the two models'."""
+    folded back onto the features (r · w), so its logits are the average of the two models';
+    the question class keeps the plain regression (NB_PLAIN_CLASSES)."""
     model, _ = train(read_labelled_jsonl(tiny_corpus / "train.jsonl"), folds=0)
     texts = [e.text for e in read_labelled_jsonl(tiny_corpus / "train.jsonl")]
     x = model.features(texts)
@@ -163,13 +164,18 @@ def test_nb_blend_is_the_average_of_the_two_regressions(tiny_corpus):
     plain, plain_b = _fit_ovr(x, y, w, 2.0, 0, nb_weight=0.0)
     nb, nb_b = _fit_ovr(x, y, w, 2.0, 0, nb_weight=1.0)
     blend, blend_b = _fit_ovr(x, y, w, 2.0, 0, nb_weight=0.5)
-    assert np.allclose(blend, (plain + nb) / 2, atol=1e-6) and np.allclose(blend_b, (plain_b + nb_b) / 2)
+    q = model.classes.index("q")
+    blended = [k for k in range(len(model.classes)) if k != q]
+    assert np.allclose(blend[blended], (plain[blended] + nb[blended]) / 2, atol=1e-6)
+    assert np.allclose(blend_b[blended], (plain_b[blended] + nb_b[blended]) / 2)
+    assert np.array_equal(blend[q], plain[q]) and np.array_equal(nb[q], plain[q])
+    assert not np.allclose(nb[blended], plain[blended], atol=1e-3)
     assert np.allclose(model.coef, blend, atol=1e-6)  # train() uses 0.5 for Thai
     # pure NB-LR is a logistic regression on x · diag(r), its weights multiplied back by r
     from sklearn.linear_model import LogisticRegression
 
-    k = model.classes.index("q")
-    target = (y == "q").astype(int)
+    k = model.classes.index("neg")
+    target = (y == "neg").astype(int)
     r = nb_log_ratio(x, target, w)
     clf = LogisticRegression(C=2.0, solver="liblinear", dual=True, max_iter=1000, random_state=0)
     clf.fit(x @ sparse.diags(r), target, sample_weight=w)
