@@ -43,7 +43,7 @@ def alert_recipients(workspace_id: int) -> list[tuple[str, str]]:
 
 
 def alert_title(alert: Alert) -> str:
-    topic = alert.topic.name if alert.topic_id else _("all mentions")
+    topic = alert.topic.name if alert.topic is not None else _("all mentions")
     return _("Negative spike on %(topic)s: %(n)d negative mentions this hour") % {"topic": topic,
                                                                                   "n": alert.observed}
 

@@ -196,7 +196,7 @@ def mention_out(m: Mention) -> dict[str, Any]:
         "id": m.pk, "connector": m.connector, "source": m.source, "external_id": m.external_id, "url": m.url,
         "text": m.text, "language": m.language, "author_name": m.author_name, "author_handle": m.author_handle,
         "reach": m.reach, "engagement": m.engagement,
-        "customer": {"id": m.customer_id, "name": m.customer.name} if m.customer_id else None,
+        "customer": {"id": m.customer_id, "name": m.customer.name} if m.customer is not None else None,
         "published_at": m.published_at, "label": m.label, "model_label": m.model_label, "scores": m.scores,
         "label_corrected_at": m.label_corrected_at, "velocity": m.velocity, "priority": m.priority,
         "status": m.status, "conversation_id": m.conversation_id, "topics": getattr(m, "topic_list", []),
@@ -204,7 +204,8 @@ def mention_out(m: Mention) -> dict[str, Any]:
 
 
 def _alert_out(a: Alert) -> dict[str, Any]:
-    return {"id": a.pk, "kind": a.kind, "topic": {"id": a.topic_id, "name": a.topic.name} if a.topic_id else None,
+    return {"id": a.pk, "kind": a.kind,
+            "topic": {"id": a.topic_id, "name": a.topic.name} if a.topic is not None else None,
             "hour": a.hour, "observed": a.observed, "baseline_mean": a.baseline_mean,
             "baseline_std": a.baseline_std, "threshold": a.threshold, "created_at": a.created_at,
             "acknowledged_at": a.acknowledged_at, "emailed_at": a.emailed_at}

@@ -227,18 +227,18 @@ class TopicMatcher:
         self.handles: dict[str, list[tuple[int, bool]]] = defaultdict(list)
         prefilter: set[str] = set()
         for topic_id, rules in self.rules.items():
-            for exclude, group in ((False, rules.include), (True, rules.exclude)):
+            for excluding, group in ((False, rules.include), (True, rules.exclude)):
                 for term in group:
                     if term.kind == "hashtag":
-                        self.hashtags[term.value].append((topic_id, exclude))
+                        self.hashtags[term.value].append((topic_id, excluding))
                     elif term.kind == "handle":
-                        self.handles[term.value].append((topic_id, exclude))
+                        self.handles[term.value].append((topic_id, excluding))
                     elif term.kind == "latin":
-                        latin[term.value].append((topic_id, exclude))
+                        latin[term.value].append((topic_id, excluding))
                     else:
                         tokens = self._cut_term(term)
                         term = Term(raw=term.raw, kind="thai", value=term.value, tokens=tokens)
-                        self.thai_terms[tokens[0]].append((topic_id, exclude, term))
+                        self.thai_terms[tokens[0]].append((topic_id, excluding, term))
                         prefilter.add(tokens[0])
         self.latin: dict[str, list[tuple[int, bool]]] = dict(latin)
         self._latin_re = None

@@ -111,7 +111,8 @@ def check(*, workspace_id: int, scopes: Iterable[int], now: datetime) -> list[Al
             continue
         topic_id = None if scope == ALL_TOPICS else scope
         existing = Alert.objects.filter(workspace_id=workspace_id, kind=Alert.Kind.NEGATIVE_SPIKE,
-                                        topic_id=topic_id, hour=current).first()
+                                        topic_id=topic_id,  # type: ignore[misc]  # None is IS NULL; the stubs want int
+                                        hour=current).first()
         if existing is not None:
             if observed > existing.observed:
                 Alert.objects.filter(pk=existing.pk).update(observed=observed)

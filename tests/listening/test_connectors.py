@@ -202,3 +202,17 @@ def test_feed_post_parse():
     events = FacebookAdapter(Account()).parse(as_body(fixture("facebook", "feed_post")))
     assert [(e.kind, e.external_id) for e in events] == [("post", "104729375231234_990011223344556")]
     assert not events[0].is_message
+
+
+def test_a_json_line_that_is_not_json_decoding_says_why_instead_of_crashing():
+    # json.loads raises a plain ValueError, without the .msg of JSONDecodeError, for an integer
+    # longer than Python's int digit limit; reading .msg of it raised AttributeError (a 500 / failed job).
+    from samphan.listening.connectors.upload import parse_upload
+
+    huge = b"9" * 5000
+    items, errors = parse_upload(b'{"text": "Alpha Coffee"}\n' + huge + b"\n{oops\n", name="m.jsonl")
+    assert [i.text for i in items] == ["Alpha Coffee"]
+    assert [e["row"] for e in errors] == [2, 3]
+    assert "Exceeds the limit" in errors[0]["reason"] and errors[1]["reason"].startswith("not JSON: Expecting")
+    with pytest.raises(FetchFailed, match=r"line 2: not JSON \(Exceeds the limit"):
+        parse_saved(b'{"data": []}\n' + huge + b"\n")

@@ -188,8 +188,9 @@ def _parse_json(text: str, name: str) -> tuple[list[MentionIn], list[RowError]]:
                 continue
             try:
                 lines.append((number, json.loads(line)))
-            except ValueError as exc:
-                lines.append((number, RowError(number, "", f"not JSON: {exc.msg}")))
+            except ValueError as exc:  # JSONDecodeError, or a plain ValueError (a number too long for int)
+                reason = exc.msg if isinstance(exc, json.JSONDecodeError) else str(exc)
+                lines.append((number, RowError(number, "", f"not JSON: {reason}")))
     if lines is None:
         if isinstance(data, dict) and "data" in data and ("includes" in data or "meta" in data):
             from samphan.listening.connectors.x import parse_saved

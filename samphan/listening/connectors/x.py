@@ -38,6 +38,11 @@ def api_base() -> str:
     return (getattr(settings, "SAMPHAN_X_API_BASE", "") or DEFAULT_BASE).rstrip("/")
 
 
+def _object(value: Any) -> dict[str, Any]:
+    """A JSON object of the response, or an empty one when the field is missing or of another type."""
+    return value if isinstance(value, dict) else {}
+
+
 def _int(value: Any) -> int:
     try:
         return max(0, int(value))
@@ -95,8 +100,8 @@ def parse_page(page: Any, *, where: str = "") -> tuple[list[MentionIn], list[Row
         author_id = str(tweet.get("author_id") or "")
         user = users.get(author_id, {})
         username = str(user.get("username") or "")
-        metrics = tweet.get("public_metrics") if isinstance(tweet.get("public_metrics"), dict) else {}
-        user_metrics = user.get("public_metrics") if isinstance(user.get("public_metrics"), dict) else {}
+        metrics = _object(tweet.get("public_metrics"))
+        user_metrics = _object(user.get("public_metrics"))
         identities = []
         if author_id:
             identities.append(("x", author_id))
@@ -141,8 +146,9 @@ def parse_saved(content: bytes) -> tuple[list[MentionIn], list[RowError]]:
             if line.strip():
                 try:
                     pages.append(json.loads(line))
-                except ValueError as exc:
-                    raise FetchFailed(f"line {number}: not JSON ({exc.msg})") from None
+                except ValueError as exc:  # JSONDecodeError, or a plain ValueError (a number too long for int)
+                    reason = exc.msg if isinstance(exc, json.JSONDecodeError) else str(exc)
+                    raise FetchFailed(f"line {number}: not JSON ({reason})") from None
     items: list[MentionIn] = []
     errors: list[RowError] = []
     offset = 0
