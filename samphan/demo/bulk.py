@@ -27,6 +27,16 @@ import polars as pl
 from django.db import models
 
 
+def column_of(field: models.Field) -> str:
+    """A concrete field's column name; Django leaves it None only on fields without a column."""
+    assert field.column is not None, f"{field} has no column"
+    return field.column
+
+
+def pk_column(model: type[models.Model]) -> str:
+    return column_of(model._meta.pk)
+
+
 def writer_for(connection: Any, models_: list[type[models.Model]]) -> BulkWriter:
     """The writer for this connection's database (Wagtail-style dispatch on the vendor)."""
     writers = {"postgresql": PostgresWriter, "sqlite": SQLiteWriter}
@@ -88,7 +98,7 @@ class BulkWriter:
             if field.column in frame.columns:
                 exprs.append(self._convert(field, pl.col(field.column)).alias(field.column))
             else:
-                exprs.append(self._missing(model, field).alias(field.column))
+                exprs.append(self._missing(model, field).alias(column_of(field)))
         return frame.select(exprs)
 
     def _missing(self, model: type[models.Model], field: models.Field) -> pl.Expr:
@@ -144,7 +154,7 @@ class SQLiteWriter(BulkWriter):
         # the maximum read inside our transaction is stable until we commit.
         table = model._meta.db_table
         raw = self.connection.connection
-        top = raw.execute(f"SELECT max({self._quote(model._meta.pk.column)}) FROM {self._quote(table)}").fetchone()[0]
+        top = raw.execute(f"SELECT max({self._quote(pk_column(model))}) FROM {self._quote(table)}").fetchone()[0]
         seq = raw.execute("SELECT seq FROM sqlite_sequence WHERE name = ?", (table,)).fetchone()
         return max(top or 0, seq[0] if seq else 0) + 1
 
@@ -169,7 +179,7 @@ class SQLiteWriter(BulkWriter):
         for start in range(0, frame.height, step):
             part = frame.slice(start, step)
             raw.executemany(sql, zip(*(part.get_column(c).to_list() for c in part.columns), strict=True))
-        ids = frame.get_column(model._meta.pk.column)
+        ids = frame.get_column(pk_column(model))
         for _, create, replay, _ in triggers:
             raw.execute(replay, (ids.min(), ids.max()))
             raw.execute(create)
@@ -184,7 +194,7 @@ class SQLiteWriter(BulkWriter):
         per row. Returns (name, create sql, replay sql, drop sql).
         """
         raw = self.connection.connection
-        table, pk = model._meta.db_table, model._meta.pk.column
+        table, pk = model._meta.db_table, pk_column(model)
         rows = raw.execute("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = ?",
                            (table,)).fetchall()
         out = []
@@ -269,9 +279,9 @@ class PostgresWriter(BulkWriter):
         if count == 0:
             return 1
         table = self._quote(model._meta.db_table)
-        pk = self._quote(model._meta.pk.column)
+        pk = self._quote(pk_column(model))
         with self.connection.cursor() as cursor:
-            cursor.execute("SELECT pg_get_serial_sequence(%s, %s)", [model._meta.db_table, model._meta.pk.column])
+            cursor.execute("SELECT pg_get_serial_sequence(%s, %s)", [model._meta.db_table, pk_column(model)])
             sequence = cursor.fetchone()[0]  # schema-qualified and quoted by PostgreSQL
             cursor.execute("SELECT increment_by FROM pg_sequences WHERE format('%%I.%%I', schemaname, sequencename)"
                            " = %s", [sequence])
@@ -301,7 +311,7 @@ class PostgresWriter(BulkWriter):
         cols = ", ".join(self._quote(c) for c in frame.columns)
         # Unquoted empty CSV fields are NULL; text columns that are NOT NULL read them as "".
         not_null_text = [
-            self._quote(f.column) for f in model._meta.concrete_fields
+            self._quote(column_of(f)) for f in model._meta.concrete_fields
             if not f.null and isinstance(f, models.CharField | models.TextField)
         ]
         options = "FORMAT csv"

@@ -78,4 +78,6 @@ def thai_tokens(text: str) -> list[str]:
     """newmm (nlpo3) tokens of ``text``, whitespace kept, so that they join back to ``text``."""
     from pythainlp.tokenize import word_tokenize
 
-    return word_tokenize(text, engine="nlpo3", custom_dict=_ensure_dictionary(), keep_whitespace=True)
+    # nlpo3 takes the name of a dictionary loaded with nlpo3.load_dict; pythainlp annotates Trie only.
+    return word_tokenize(text, engine="nlpo3", custom_dict=_ensure_dictionary(),  # type: ignore[arg-type]
+                         keep_whitespace=True)

@@ -60,7 +60,7 @@ REASONS = {
     "claimed_identity": gettext_lazy("Gave this customer's e-mail in a chat"),
 }
 # Most restrictive first, as the merge applies it.
-CONSENT_RANK = {Consent.Status.WITHDRAWN: 0, Consent.Status.DENIED: 1, Consent.Status.GRANTED: 2}
+CONSENT_RANK: dict[str, int] = {Consent.Status.WITHDRAWN: 0, Consent.Status.DENIED: 1, Consent.Status.GRANTED: 2}
 LANGUAGES = [("th", "ไทย"), ("en", "English")]
 GENDERS = [("female", gettext_lazy("Female")), ("male", gettext_lazy("Male")), ("other", gettext_lazy("Other"))]
 INSIGHT_BADGES = {"need": "badge-primary", "motive": "badge-teal", "personality": "badge-violet",
@@ -336,7 +336,7 @@ def _identity_error(exc: Exception, kind: str) -> str:
     if isinstance(exc, Conflict):
         return _("This %(kind)s already belongs to another customer.") % {
             "kind": dict(Identity.Kind.choices).get(kind, kind)}
-    messages_by_kind = {
+    messages_by_kind: dict[str, str] = {
         Identity.Kind.PHONE: _("That is not a phone number we recognise. Try 081-234-5678 or +66 81 234 5678."),
         Identity.Kind.EMAIL: _("That is not an e-mail address."),
         Identity.Kind.LINE: _("A LINE user id is U followed by 32 letters and digits (0–9, a–f)."),
