@@ -264,7 +264,8 @@ KICK_TTL = 30  # seconds: a slot whose task died frees itself
 
 
 def kick_slots() -> int:
-    return max(1, int(os.environ.get("SAMPHAN_WEBHOOK_PARALLEL") or getattr(settings, "SAMPHAN_WEBHOOK_PARALLEL", 2)))
+    configured: int | str = getattr(settings, "SAMPHAN_WEBHOOK_PARALLEL", 2)
+    return max(1, int(os.environ.get("SAMPHAN_WEBHOOK_PARALLEL") or configured))
 
 
 def kick_key(slot: int) -> str:

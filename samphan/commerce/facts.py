@@ -123,7 +123,8 @@ def purchase_facts_add_lines(*, workspace_id: int, lines: pl.DataFrame) -> None:
             _upsert_sums(model, workspace_id, sums.sort("customer_id", key), text_key=key == "category")
 
 
-def _upsert_sums(model: type, workspace_id: int, sums: pl.DataFrame, *, text_key: bool) -> None:
+def _upsert_sums(model: type[PurchaseFact | CategoryPurchaseFact], workspace_id: int, sums: pl.DataFrame, *,
+                 text_key: bool) -> None:
     """Upsert (adding) fact rows: customer_id, the key, f and l (µs), n, q (thousandths), a (satang)."""
     t = bulk.table(model)
     key = sums.columns[1]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -69,5 +70,5 @@ def order_create(
                  summary=f"{order.external_id} {order.total} {order.currency}")
     customer_id = customer.pk if customer is not None else None
     for hook in ORDER_COMMITTED_HOOKS:
-        transaction.on_commit(lambda hook=hook: hook(workspace_id, customer_id))
+        transaction.on_commit(partial(hook, workspace_id, customer_id))
     return order

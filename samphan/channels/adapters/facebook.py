@@ -55,6 +55,11 @@ def _str(value: Any) -> str:
     return "" if value is None else str(value)
 
 
+def _object(value: Any) -> dict[str, Any]:
+    """A JSON object of the payload, or an empty one when the field is missing or of another type."""
+    return value if isinstance(value, dict) else {}
+
+
 class FacebookAdapter(ChannelAdapter):
     provider = "facebook"
     label = _("Facebook Page")
@@ -146,8 +151,8 @@ class FacebookAdapter(ChannelAdapter):
                 if isinstance(att, dict):
                     payload = att.get("payload") or {}
                     url = _str(payload.get("url")) if isinstance(payload, dict) else ""
-                    meta = {k: v for k, v in (payload.items() if isinstance(payload, dict) else ()) if k != "url"}
-                    attachments.append(Attachment(type=_str(att.get("type")), ref=url, url=url, meta=meta))
+                    att_meta = {k: v for k, v in (payload.items() if isinstance(payload, dict) else ()) if k != "url"}
+                    attachments.append(Attachment(type=_str(att.get("type")), ref=url, url=url, meta=att_meta))
             mtype = "text" if message.get("text") is not None or not attachments else attachments[0].type
             meta: dict[str, Any] = {}
             if isinstance(message.get("quick_reply"), dict):
@@ -178,7 +183,7 @@ class FacebookAdapter(ChannelAdapter):
         if value.get("item") != "comment" or value.get("verb") != "add":
             return None  # likes, reactions, edits, removals
         comment_id = _str(value.get("comment_id"))
-        author = value.get("from") if isinstance(value.get("from"), dict) else {}
+        author = _object(value.get("from"))
         author_id = _str(author.get("id"))
         post_id = _str(value.get("post_id"))
         if not comment_id or not author_id or not post_id:
@@ -205,7 +210,7 @@ class FacebookAdapter(ChannelAdapter):
     def _post(self, value: dict[str, Any], where: str, page_id: str) -> InboundEvent | None:
         """A visitor's post on the Page's feed: kind "post" — listening takes it, the inbox does not."""
         post_id = _str(value.get("post_id"))
-        author = value.get("from") if isinstance(value.get("from"), dict) else {}
+        author = _object(value.get("from"))
         author_id = _str(author.get("id"))
         if not post_id or not author_id:
             raise MalformedPayload(f"{where}: a post needs post_id and from.id")

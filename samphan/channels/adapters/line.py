@@ -124,11 +124,12 @@ class LineAdapter(ChannelAdapter):
     def _parse_event(self, index: int, raw: dict[str, Any]) -> InboundEvent | None:
         etype = raw["type"]
         message = raw.get("message") if etype == "message" else None
-        unknown_message_type = isinstance(message, dict) and message.get("type") not in KNOWN_MESSAGE_TYPES
+        # A message type newer than the SDK: kept as an attachment placeholder.
+        unknown_message = (message if isinstance(message, dict) and message.get("type") not in KNOWN_MESSAGE_TYPES
+                           else None)
         try:
-            if unknown_message_type:
-                # A message type newer than the SDK: keep it as an attachment placeholder.
-                event = Event.from_dict({**raw, "message": {"type": "text", "id": str(message.get("id", "")),
+            if unknown_message is not None:
+                event = Event.from_dict({**raw, "message": {"type": "text", "id": str(unknown_message.get("id", "")),
                                                             "text": "", "quoteToken": ""}})
             else:
                 event = Event.from_dict(raw)
@@ -151,11 +152,11 @@ class LineAdapter(ChannelAdapter):
             return InboundEvent(kind="postback", external_id=event.webhook_event_id, message_type="postback",
                                 text=pb.data, **base)
         msg = event.message
-        if unknown_message_type:
-            return InboundEvent(kind="message", external_id=str(message.get("id", "")),
-                                message_type=str(message.get("type")),
-                                attachments=[Attachment(type=str(message.get("type")),
-                                                        ref=str(message.get("id", "")))], **base)
+        if unknown_message is not None:
+            return InboundEvent(kind="message", external_id=str(unknown_message.get("id", "")),
+                                message_type=str(unknown_message.get("type")),
+                                attachments=[Attachment(type=str(unknown_message.get("type")),
+                                                        ref=str(unknown_message.get("id", "")))], **base)
         mtype = msg.type
         text, attachments = "", []
         if mtype == "text":

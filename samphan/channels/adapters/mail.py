@@ -364,10 +364,10 @@ class EmailAdapter(ChannelAdapter):
         if cursor.get("uidvalidity") != uidvalidity or not last_uid:
             days = int(self.config("backfill_days") or 7)
             since = (date.today() - timedelta(days=days)).strftime("%d-%b-%Y")
-            status, data = conn.uid("SEARCH", None, "SINCE", since)
+            status, data = conn.uid("SEARCH", "SINCE", since)  # no charset argument (imaplib skips a None)
             last_uid = 0
         else:
-            status, data = conn.uid("SEARCH", None, "UID", f"{last_uid + 1}:*")
+            status, data = conn.uid("SEARCH", "UID", f"{last_uid + 1}:*")
         if status != "OK":
             raise PermanentSendError(f"UID SEARCH failed: {_reason(data)}")
         # "n:*" always includes the highest UID even when it is below n: filter.
@@ -508,7 +508,8 @@ class EmailAdapter(ChannelAdapter):
         msg = email.message_from_bytes(bytes(event.body), policy=policy.compat32)
         for i, part in enumerate(msg.walk()):
             if i == int(index) and not part.is_multipart():
-                return Media(part.get_payload(decode=True) or b"", part.get_content_type())
+                payload = part.get_payload(decode=True)  # bytes, or None, for a part that is not multipart
+                return Media(payload if isinstance(payload, bytes) else b"", part.get_content_type())
         raise PermanentSendError(f"the mail has no part {index}")
 
     # --- outbound: SMTP ------------------------------------------------------------------------
