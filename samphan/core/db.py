@@ -3,8 +3,23 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 from django.db import connection, models
+
+
+def column_of(field: Any) -> str:
+    """The column of a concrete field (from _meta.concrete_fields, or get_field of a field that has one).
+
+    Typed for the bulk loaders' SQL: get_field may also return a reverse relation, and a field's
+    `column` is None when it has none; neither is ever asked for here.
+    """
+    assert isinstance(field, models.Field) and field.column is not None, f"{field} has no column"
+    return field.column
+
+
+def pk_column(model: type[models.Model]) -> str:
+    return column_of(model._meta.pk)
 
 
 def refresh_planner_statistics(model_classes: Iterable[type[models.Model]]) -> None:

@@ -26,15 +26,7 @@ from typing import Any
 import polars as pl
 from django.db import models
 
-
-def column_of(field: models.Field) -> str:
-    """A concrete field's column name; Django leaves it None only on fields without a column."""
-    assert field.column is not None, f"{field} has no column"
-    return field.column
-
-
-def pk_column(model: type[models.Model]) -> str:
-    return column_of(model._meta.pk)
+from samphan.core.db import column_of, pk_column
 
 
 def writer_for(connection: Any, models_: list[type[models.Model]]) -> BulkWriter:

@@ -25,6 +25,8 @@ import polars as pl
 from django.db import connection, models
 from django.utils import timezone
 
+from samphan.core.db import column_of, pk_column
+
 SQLITE_IN_CHUNK = 200_000  # keys per json_each parameter
 SQLITE_MAX_PARAMS = 32_766  # SQLite >= 3.32
 SQLITE_ROWS_PER_INSERT = 500
@@ -45,7 +47,7 @@ def table(model: type[models.Model]) -> str:
 
 
 def column(model: type[models.Model], field: str) -> str:
-    return quote(model._meta.get_field(field).column)
+    return quote(column_of(model._meta.get_field(field)))
 
 
 def in_keys(sql_column: str, *, integer: bool = False) -> str:
@@ -165,7 +167,7 @@ def reserve_ids(model: type[models.Model], count: int) -> list[int]:
     """`count` fresh primary keys, inside the caller's transaction."""
     if count <= 0:
         return []
-    pk = model._meta.pk.column
+    pk = pk_column(model)
     if vendor() == "postgresql":
         # The sequence is looked up once: pg_get_serial_sequence() in the select list
         # runs (catalog lookups) for every row, ten times the cost of nextval itself.
@@ -234,7 +236,7 @@ def insert_frame(model: type[models.Model], frame: pl.DataFrame) -> None:
         if isinstance(value, bool):
             value = int(value)
         dtype = pl.Int64 if isinstance(value, int) else pl.Float64 if isinstance(value, float) else pl.String
-        constants.append(pl.lit(value, dtype=dtype).alias(field.column))
+        constants.append(pl.lit(value, dtype=dtype).alias(column_of(field)))
     frame = frame.with_columns(constants) if constants else frame
     columns = ", ".join(quote(c) for c in frame.columns)
     if vendor() == "postgresql":
@@ -255,7 +257,8 @@ def insert_frame(model: type[models.Model], frame: pl.DataFrame) -> None:
         if full:
             cursor.executemany(
                 f"INSERT INTO {table(model)} ({columns}) VALUES {', '.join([one] * per_statement)}",
-                (flat[start:start + step] for start in range(0, full, step)),
+                # Django takes any iterable of parameter lists (its debug wrapper too); the stubs say Sequence.
+                (flat[start:start + step] for start in range(0, full, step)),  # type: ignore[arg-type]
             )
         if full < len(flat):
             rest = flat[full:]
@@ -356,10 +359,10 @@ class Statistics:
 
 def update_rows(model: type[models.Model], fields: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
     """UPDATE by primary key; each row is (value for each field..., pk)."""
-    assignments = ", ".join(f"{quote(model._meta.get_field(f).column)} = %s" for f in fields)
+    assignments = ", ".join(f"{column(model, f)} = %s" for f in fields)
     with connection.cursor() as cursor:
         cursor.executemany(
-            f"UPDATE {table(model)} SET {assignments} WHERE {quote(model._meta.pk.column)} = %s",
+            f"UPDATE {table(model)} SET {assignments} WHERE {quote(pk_column(model))} = %s",
             list(rows),
         )
 

@@ -61,8 +61,7 @@ def check_columns(table: Table) -> list[str]:
 
 def _text_rule(name: str, max_length: int, *, required: bool = False) -> pl.Expr:
     col = pl.col(name)
-    rule = pl.when(col.is_null())
-    rule = rule.then(pl.lit("missing" if required else None, pl.String))
+    rule = pl.when(col.is_null()).then(pl.lit("missing" if required else None, pl.String))
     return rule.when(col.str.len_chars() > max_length).then(pl.lit(f"longer than {max_length} characters"))
 
 

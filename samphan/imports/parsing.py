@@ -272,7 +272,7 @@ def parse_datetimes(values: pl.Series, tz: str, *, date_only: bool = False) -> t
         offset_bad=tz_text.is_not_null() & ~is_z & ((off_h > 14) | (off_m > 59)),
     )
     blank = _blank_or_null(t)
-    error = (
+    error: pl.Expr = (
         pl.when(blank).then(pl.lit(None, pl.String))
         .when(~(iso | ymd | dmy)).then(pl.lit(DATE_FORMAT_ERROR))
         .when((year < MIN_YEAR) | (year > MAX_YEAR)).then(pl.format("year {} is out of range", pl.col("y")))

@@ -107,6 +107,7 @@ def _local_path(run: ImportRun) -> Iterator[Path]:
     if local is not None:
         yield local
         return
+    assert run.file.name, "run.file.path above raises ValueError for a run without a file"
     with tempfile.NamedTemporaryFile(suffix=Path(run.file.name).suffix) as tmp:
         with run.file.open("rb") as src:
             shutil.copyfileobj(src, tmp)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import messages
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
@@ -45,7 +47,7 @@ def upload(request):
 @require_GET
 def run_detail(request, run_id: int):
     run = import_run_get(workspace=request.workspace, run_id=run_id)
-    context = {"run": run}
+    context: dict[str, Any] = {"run": run}
     if run.status == ImportRun.Status.UPLOADED:
         context["preview"] = import_run_preview(run=run)
     return render(request, "imports/run.html", context)
