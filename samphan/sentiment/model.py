@@ -91,7 +91,7 @@ class ThaiSentimentModel:
     # --- storage -------------------------------------------------------------------
 
     def save(self, path: Path) -> None:
-        arrays = {
+        arrays: dict[str, np.ndarray] = {
             "format": np.frombuffer(FORMAT.encode(), dtype=np.uint8),
             "classes": np.frombuffer("\n".join(self.classes).encode(), dtype=np.uint8),
             "coef": self.coef.astype(np.float32),
@@ -105,7 +105,8 @@ class ThaiSentimentModel:
         }
         path.parent.mkdir(parents=True, exist_ok=True)
         with open(path, "wb") as fh:
-            np.savez_compressed(fh, **arrays)
+            # allow_pickle spelled out (its default): numpy's stubs would match **arrays against it.
+            np.savez_compressed(fh, allow_pickle=True, **arrays)
 
     @classmethod
     def load(cls, path: Path) -> ThaiSentimentModel:

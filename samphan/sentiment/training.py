@@ -160,12 +160,16 @@ def _ovr_proba(x, coef, intercept) -> np.ndarray:
     return p / p.sum(axis=1, keepdims=True)
 
 
-def macro_f1(y_true: Sequence[str], y_pred: Sequence[str]) -> float:
+# Category labels, as a list or a NumPy array of str (the metrics compare them with NumPy).
+Labels = Sequence[str] | np.ndarray
+
+
+def macro_f1(y_true: Labels, y_pred: Labels) -> float:
     present = [v for v in per_class_f1(y_true, y_pred).values() if v is not None]
     return float(np.mean(present)) if present else 0.0
 
 
-def per_class_f1(y_true: Sequence[str], y_pred: Sequence[str],
+def per_class_f1(y_true: Labels, y_pred: Labels,
                  categories: Sequence[str] = CATEGORIES) -> dict[str, float | None]:
     """F1 per category; None for a category neither in the truth nor in the predictions
     (an English corpus without questions), which macro-F1 then leaves out, as scikit-learn does."""
@@ -228,7 +232,7 @@ class TrainingReport:
                 "seconds": round(self.seconds, 1)}
 
 
-def scores(y_true: Sequence[str], y_pred: Sequence[str]) -> dict:
+def scores(y_true: Labels, y_pred: Labels) -> dict:
     t, p = np.asarray(y_true), np.asarray(y_pred)
     per_class = per_class_f1(t, p)
     return {"accuracy": round(float(np.mean(t == p)), 4) if len(t) else None,
