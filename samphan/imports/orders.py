@@ -14,11 +14,13 @@ the workspace and compared field by field, lines included.
 
 from __future__ import annotations
 
+import queue
+import threading
 from types import SimpleNamespace
 from typing import Any
 
 import polars as pl
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 
 from samphan.accounts.models import Workspace
 from samphan.commerce.facts import purchase_facts_add_lines, purchase_facts_refresh_customers
@@ -233,27 +235,113 @@ def import_orders(
     orders = orders.with_columns(_chunk=(pl.int_range(pl.len()) // chunk_orders))
     lines = lines.join(orders.select("gid", "_chunk"), on="gid", how="left", maintain_order="left")
     line_chunks = lines.partition_by("_chunk", as_dict=True, include_key=False)
+    chunks = [(chunk, line_chunks.get((index,), lines.clear().drop("_chunk")))
+              for (index,), chunk in orders.partition_by("_chunk", as_dict=True, include_key=False).items()]
+
+    def chunk_done(chunk: pl.DataFrame) -> None:
+        nonlocal done
+        writer.statistics.refresh()
+        done += int(chunk["n_rows"].sum())
+        if progress:
+            progress(done, table.rows)
+
+    if bulk.vendor() == "postgresql" and len(chunks) > 1 and not connection.in_atomic_block:
+        _write_in_parallel(writer, workspace, chunks, summary, chunk_done)
+        return summary
     # Every parent a chunk points at (workspace, customers, products, orders) is read
     # or written inside that chunk's transaction: see _OrderWriter.write.
     with bulk.bulk_session(parents_checked=True):
-        for (chunk_index,), chunk in orders.partition_by("_chunk", as_dict=True, include_key=False).items():
-            chunk_lines = line_chunks.get((chunk_index,), lines.clear().drop("_chunk"))
-            counts = (summary.imported, summary.updated, summary.unchanged, summary.customers_created)
-            try:
-                with transaction.atomic():
-                    writer.write(chunk, chunk_lines, summary)
-            except IntegrityError:
-                if not writer.assume_new:
-                    raise
-                writer.assume_new = False
-                summary.imported, summary.updated, summary.unchanged, summary.customers_created = counts
-                with transaction.atomic():
-                    writer.write(chunk, chunk_lines, summary)
-            writer.statistics.refresh()
-            done += int(chunk["n_rows"].sum())
-            if progress:
-                progress(done, table.rows)
+        for chunk, chunk_lines in chunks:
+            _write_chunk(writer, chunk, chunk_lines, summary)
+            chunk_done(chunk)
     return summary
+
+
+def _write_chunk(writer: _OrderWriter, chunk: pl.DataFrame, lines: pl.DataFrame, summary: ImportSummary) -> None:
+    """One chunk in one transaction; again without assume_new if that assumption broke."""
+    counts = (summary.imported, summary.updated, summary.unchanged, summary.customers_created)
+    try:
+        with transaction.atomic():
+            writer.write(chunk, lines, summary)
+    except IntegrityError:
+        if not writer.assume_new:
+            raise
+        writer.assume_new = False
+        summary.imported, summary.updated, summary.unchanged, summary.customers_created = counts
+        with transaction.atomic():
+            writer.write(chunk, lines, summary)
+
+
+PARALLEL_WRITERS = 2
+
+
+def _write_in_parallel(writer: _OrderWriter, workspace: Any, chunks: list[tuple[pl.DataFrame, pl.DataFrame]],
+                       summary: ImportSummary, chunk_done: Any) -> None:
+    """PostgreSQL: chunks written by two connections at once, each chunk still one transaction.
+
+    One connection spends most of a chunk waiting for the server, the server most of it
+    waiting for the next statement: two writers keep both busy (and both cores of a small
+    machine). What two writers could collide on is created first, in one transaction of its
+    own: the file's new customers and products. Each chunk then looks them up again in its
+    own transaction (following merges), as the sequential path does. Orders of different
+    chunks are different orders; fact rows are upserted in (customer, key) order by both
+    writers, so they wait for each other rather than deadlock.
+    """
+    all_orders = pl.concat([c for c, _ in chunks])
+    all_lines = pl.concat([ln for _, ln in chunks])
+    with transaction.atomic():
+        writer.write_parents(all_orders, all_lines, summary)
+    writer.statistics.refresh()
+    todo: queue.Queue[tuple[pl.DataFrame, pl.DataFrame] | None] = queue.Queue()
+    for item in chunks:
+        todo.put(item)
+    finished: queue.Queue[tuple[pl.DataFrame, ImportSummary | None, dict[str, int], BaseException | None]] = \
+        queue.Queue()
+    stop = threading.Event()
+
+    def work() -> None:
+        try:
+            while not stop.is_set():
+                try:
+                    item = todo.get_nowait()
+                except queue.Empty:
+                    return
+                chunk, lines = item  # type: ignore[misc]
+                own = _OrderWriter(workspace)
+                own.assume_new = writer.assume_new
+                counts = ImportSummary(kind="orders")
+                try:
+                    _write_chunk(own, chunk, lines, counts)
+                except BaseException as exc:  # handed to the caller's thread, which raises it
+                    finished.put((chunk, None, {}, exc))
+                    return
+                if not own.assume_new:
+                    writer.assume_new = False
+                finished.put((chunk, counts, own.statistics.written, None))
+        finally:
+            connection.close()  # this thread's own connection
+
+    threads = [threading.Thread(target=work, name=f"samphan-import-{i}", daemon=True)
+               for i in range(PARALLEL_WRITERS)]
+    for thread in threads:
+        thread.start()
+    try:
+        for _ in chunks:
+            chunk, counts, written, error = finished.get()
+            if error is not None:
+                raise error
+            assert counts is not None
+            for table_name, n in written.items():  # the main thread analyses (chunk_done)
+                writer.statistics.written[table_name] = writer.statistics.written.get(table_name, 0) + n
+            summary.imported += counts.imported
+            summary.updated += counts.updated
+            summary.unchanged += counts.unchanged
+            summary.customers_created += counts.customers_created
+            chunk_done(chunk)
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join()
 
 
 class _OrderWriter:
@@ -369,6 +457,15 @@ class _OrderWriter:
             s_ordered_us=bulk.datetime_text_to_us(pl.col("s_ordered_at")),
             s_lines=pl.col("s_lines").fill_null(""),
         )
+
+    # --- the parents of the whole file (parallel writing) -----------------------
+    def write_parents(self, orders: pl.DataFrame, lines: pl.DataFrame, summary: ImportSummary) -> None:
+        """Create the customers and products the orders need (they are looked up again per chunk)."""
+        if not bulk.fetch(f"SELECT 1 FROM {bulk.table(Workspace)} WHERE {bulk.quote('id')} = %s",  # noqa: S608
+                          [self.workspace_id]):
+            raise ImportFileError("the workspace no longer exists")
+        self._resolve_customers(orders["customer_id"].unique(maintain_order=True).to_list(), summary)
+        self._resolve_products(lines["sku"].unique(maintain_order=True).to_list())
 
     # --- one chunk -------------------------------------------------------------
     def write(self, orders: pl.DataFrame, lines: pl.DataFrame, summary: ImportSummary) -> None:

@@ -401,3 +401,44 @@ def test_deleting_a_product_keeps_its_lines_with_their_sku(workspace):
     product.delete()
     line.refresh_from_db()
     assert line.product_id is None and line.sku == "A"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_chunks_written_in_parallel_give_the_sequential_result(write_csv, monkeypatch):
+    # Outside a transaction PostgreSQL writes chunks on two connections at once (customers
+    # and products first); SQLite writes them one by one. Both give the same orders, lines,
+    # customers and purchase facts, and a re-import changes nothing.
+    from django.db import connection
+
+    from samphan.commerce.facts import purchase_facts_differences
+    from samphan.imports import orders as orders_module
+    from tests.factories import WorkspaceFactory
+
+    workspace = WorkspaceFactory(slug="parallel")
+    Product.objects.create(workspace=workspace, sku="S1", name="S1", category="shirts")
+    rows = [ORDER_HEADER]
+    for i in range(60):  # customers recur across chunks; some orders have two lines, some are refunds
+        rows.append(order_row(f"O{i:03}", f"C{i % 7}", f"2025-0{1 + i % 9}-1{i % 10}", f"{10 + i}", sku=f"S{i % 4}",
+                              status="refunded" if i % 11 == 0 else ""))
+        if i % 3 == 0:
+            rows.append(order_row(f"O{i:03}", f"C{i % 7}", f"2025-0{1 + i % 9}-1{i % 10}", "-2", sku="S1"))
+    path = write_csv(rows)
+    parallel = []
+    real = orders_module._write_in_parallel
+    monkeypatch.setattr(orders_module, "_write_in_parallel", lambda *a, **k: parallel.append(1) or real(*a, **k))
+
+    from samphan.imports.reading import read_table
+
+    first = orders_module.import_orders(workspace=workspace, table=read_table(path), chunk_orders=4)
+    assert parallel == ([1] if connection.vendor == "postgresql" else [])
+    assert first.counts() == {"rows": 80, "imported": 80, "updated": 0, "unchanged": 0, "customers_created": 7,
+                              "rejected": 0}
+    assert Order.objects.filter(workspace=workspace).count() == 60
+    assert OrderLine.objects.filter(workspace=workspace).count() == 80
+    assert Customer.objects.filter(workspace=workspace).count() == 7
+    assert Product.objects.filter(workspace=workspace).count() == 4
+    assert Order.objects.get(workspace=workspace, external_id="O003").total == Decimal("11.00")
+    assert purchase_facts_differences(workspace=workspace) == {"purchasefact": 0, "categorypurchasefact": 0}
+    second = orders_module.import_orders(workspace=workspace, table=read_table(path), chunk_orders=4)
+    assert second.counts() == {"rows": 80, "imported": 0, "updated": 0, "unchanged": 80, "customers_created": 0,
+                               "rejected": 0}
