@@ -79,9 +79,15 @@ class CompileContext:
 
 def _number(value: Any, path: str) -> Decimal:
     try:
-        return Decimal(str(value))
+        number = Decimal(str(value))
     except (InvalidOperation, ValueError):
         raise ValidationFailed(f"{path}: {value!r} is not a number") from None
+    if not number.is_finite():  # "NaN", "Infinity": Decimal takes them, a query cannot
+        raise ValidationFailed(f"{path}: {value!r} is not a number")
+    return number
+
+
+MAX_DAYS = 36_500  # a hundred years
 
 
 def _date(value: Any, path: str) -> date:
@@ -112,7 +118,10 @@ def number_q(lookup: str) -> Compiler:
 def date_q(lookup: str) -> Compiler:
     def compile_(op: str, value: Any, workspace: Any, path: str = "value") -> Q:
         if op in ("within_days", "not_within_days"):
-            days = int(_number(value, path))
+            number = _number(value, path)
+            if number != number.to_integral_value() or not 0 <= number <= MAX_DAYS:
+                raise ValidationFailed(f"{path}: {value!r} is not a whole number of days from 0 to {MAX_DAYS}")
+            days = int(number)
             since = timezone.now() - timedelta(days=days)
             q = Q(**{f"{lookup}__gte": since})
             return q if op == "within_days" else ~q

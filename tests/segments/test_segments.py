@@ -106,6 +106,16 @@ def test_cycles_and_bad_rules_are_clear_errors(workspace, people, other_workspac
         compile_rule({"conditions": [cond("tag", "gt", 1)]}, workspace=workspace)
     with pytest.raises(ValidationFailed, match="not a number"):
         compile_rule({"conditions": [cond("customer_since", "within_days", "soon")]}, workspace=workspace)
+    # Decimal reads these, and int() or timedelta() then raised (a 500 from the API).
+    for bad in ("NaN", "Infinity", "-Infinity", "sNaN"):
+        with pytest.raises(ValidationFailed, match="not a number"):
+            compile_rule({"conditions": [cond("customer_since", "within_days", bad)]}, workspace=workspace)
+        with pytest.raises(ValidationFailed, match="not a number"):
+            compile_rule({"conditions": [cond("total_spend", "gt", bad)]}, workspace=workspace)
+    for bad in (-1, 1.5, "10000000000", 36_501):
+        with pytest.raises(ValidationFailed, match="whole number of days from 0 to 36500"):
+            compile_rule({"conditions": [cond("customer_since", "within_days", bad)]}, workspace=workspace)
+    compile_rule({"conditions": [cond("customer_since", "within_days", "30")]}, workspace=workspace)
 
 
 def test_refresh_records_joins_and_leaves(workspace, people):
