@@ -442,3 +442,35 @@ def test_chunks_written_in_parallel_give_the_sequential_result(write_csv, monkey
     second = orders_module.import_orders(workspace=workspace, table=read_table(path), chunk_orders=4)
     assert second.counts() == {"rows": 80, "imported": 0, "updated": 0, "unchanged": 80, "customers_created": 0,
                                "rejected": 0}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_failing_chunk_stops_the_import_with_its_error_and_keeps_finished_chunks(write_csv, monkeypatch):
+    # On PostgreSQL the chunk runs in a writer thread: its exception must reach the caller
+    # (not hang it or vanish), the threads must stop, and every chunk is all or nothing.
+    import threading
+
+    from samphan.imports import orders as orders_module
+    from samphan.imports.reading import read_table
+    from tests.factories import WorkspaceFactory
+
+    workspace = WorkspaceFactory(slug="failing")
+    path = write_csv([ORDER_HEADER] + [order_row(f"O{i:02}", f"C{i % 5}", "2025-01-31", "10", sku="A")
+                                        for i in range(20)])
+    real = orders_module._OrderWriter.write
+
+    def write(self, orders, lines, summary):
+        if "O08" in orders["order_id"].to_list():
+            raise RuntimeError("disk full")
+        return real(self, orders, lines, summary)
+
+    monkeypatch.setattr(orders_module._OrderWriter, "write", write)
+    with pytest.raises(RuntimeError, match="disk full"):
+        orders_module.import_orders(workspace=workspace, table=read_table(path), chunk_orders=4)
+    assert not [t for t in threading.enumerate() if t.name.startswith("samphan-import")]
+    stored = set(Order.objects.filter(workspace=workspace).values_list("external_id", flat=True))
+    assert {"O08", "O09", "O10", "O11"}.isdisjoint(stored)  # the failed chunk left nothing
+    for start in range(0, 20, 4):  # every other chunk is whole or absent
+        chunk = {f"O{i:02}" for i in range(start, start + 4)}
+        assert chunk <= stored or chunk.isdisjoint(stored)
+    assert OrderLine.objects.filter(workspace=workspace).count() == len(stored)
