@@ -8,8 +8,9 @@ orders calls one of these, in its own transaction, set-based:
   lines are added to the customers' rows (`INSERT … ON CONFLICT DO UPDATE` adding counts
   and widening first/last);
 - `purchase_facts_add_lines` — the same for the order import, which already holds the new
-  orders' lines in memory: they are summed there and only the sums travel (one JSON
-  parameter), instead of the database reading back the rows it was just sent;
+  orders' lines in memory: they are summed there and only the sums travel (COPY into a
+  temporary table on PostgreSQL, one JSON parameter on SQLite), instead of the database
+  reading back the rows it was just sent;
 - `purchase_facts_refresh_customers` — anything that changes or removes what was
   counted (an imported order whose status, lines or customer changed — refunds and
   cancellations; a customer merge and its undo; PDPA erasure): those customers' rows are
@@ -89,17 +90,13 @@ def _upsert(model: type, where: str, params: list[Any], *, add: bool) -> None:
                     [*params, Order.Status.COMPLETED.value])
 
 
-# The columns purchase_facts_add_lines reads.
-LINE_COLUMNS = ("customer_id", "order_id", "ordered_us", "status", "product_id", "category", "quantity", "amount")
-
-
 def purchase_facts_add_lines(*, workspace_id: int, lines: pl.DataFrame) -> None:
     """Add newly written orders to the facts from their lines held in memory.
 
-    `lines` has one row per order line of the new orders (LINE_COLUMNS): customer and
-    order ids, the order's time in microseconds since the epoch (UTC) and status, the
-    line's product id (null: none) and the product's category ('' : none), quantity in
-    thousandths and amount in satang (scaled integers, as the import parses them).
+    `lines` has one row per order line of the new orders: customer_id, order_id, the
+    order's time in microseconds since the epoch, UTC (ordered_us), its status, the line's
+    product_id (null: none), the product's category ('' : none), quantity in thousandths
+    and amount in satang (scaled integers, as the import parses them).
     Same result as purchase_facts_add_orders on the same orders; call once per order.
     """
     lines = lines.filter((pl.col("status") == Order.Status.COMPLETED.value) & pl.col("customer_id").is_not_null())
@@ -107,9 +104,10 @@ def purchase_facts_add_lines(*, workspace_id: int, lines: pl.DataFrame) -> None:
         return
     with transaction.atomic():
         for model in FACTS:
-            key = "product_id" if model is PurchaseFact else "category"
-            mine = lines.filter(pl.col(key).is_not_null() & (pl.col(key) != "") if key == "category"
-                                else pl.col(key).is_not_null())
+            key = _key(model)
+            mine = lines.filter(pl.col(key).is_not_null())
+            if model is CategoryPurchaseFact:
+                mine = mine.filter(pl.col(key) != "")
             if mine.height == 0:
                 continue
             # Lines are summed per order first, so an order counts once however many of its lines match.
@@ -120,19 +118,18 @@ def purchase_facts_add_lines(*, workspace_id: int, lines: pl.DataFrame) -> None:
                 .agg(f=pl.col("at").min(), l=pl.col("at").max(), n=pl.len(), q=pl.col("q").sum(), a=pl.col("a").sum())
             )
             # In index order: the unique (customer, key) index then grows at one end.
-            _upsert_sums(model, workspace_id, sums.sort("customer_id", key), text_key=key == "category")
+            _upsert_sums(model, workspace_id, sums.sort("customer_id", key))
 
 
-def _upsert_sums(model: type[PurchaseFact | CategoryPurchaseFact], workspace_id: int, sums: pl.DataFrame, *,
-                 text_key: bool) -> None:
+def _upsert_sums(model: type[PurchaseFact | CategoryPurchaseFact], workspace_id: int, sums: pl.DataFrame) -> None:
     """Upsert (adding) fact rows: customer_id, the key, f and l (µs), n, q (thousandths), a (satang)."""
     t = bulk.table(model)
-    key = sums.columns[1]
+    key = _key(model)
     if connection.vendor == "postgresql":
         # Through a temporary table filled by COPY: the same rows as one JSON parameter
         # spent more time in json_to_recordset than in the upsert's index work.
         stage = f"samphan_stage_{model._meta.model_name}"
-        bulk.stage_frame(stage, f"c bigint, k {'text' if text_key else 'bigint'}, f timestamptz, l timestamptz, "
+        bulk.stage_frame(stage, f"c bigint, k {'text' if model is CategoryPurchaseFact else 'bigint'}, f timestamptz, l timestamptz, "
                                 f"n integer, q numeric, a numeric", sums.select(
             "customer_id", key, bulk.datetime_value(pl.col("f")).alias("f"), bulk.datetime_value(pl.col("l")).alias("l"),
             "n", scaled_text(pl.col("q"), 3).alias("q"), scaled_text(pl.col("a"), 2).alias("a")))

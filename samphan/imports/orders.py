@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import queue
 import threading
+from collections.abc import Callable
 from types import SimpleNamespace
 from typing import Any
 
@@ -246,6 +247,10 @@ def import_orders(
             progress(done, table.rows)
 
     if bulk.vendor() == "postgresql" and len(chunks) > 1 and not connection.in_atomic_block:
+        # What two writers could collide on is created first, in one transaction of its own.
+        with transaction.atomic():
+            writer.write_parents(orders, lines, summary)
+        writer.statistics.refresh()
         _write_in_parallel(writer, workspace, chunks, summary, chunk_done)
         return summary
     # Every parent a chunk points at (workspace, customers, products, orders) is read
@@ -276,23 +281,18 @@ PARALLEL_WRITERS = 2
 
 
 def _write_in_parallel(writer: _OrderWriter, workspace: Any, chunks: list[tuple[pl.DataFrame, pl.DataFrame]],
-                       summary: ImportSummary, chunk_done: Any) -> None:
+                       summary: ImportSummary, chunk_done: Callable[[pl.DataFrame], None]) -> None:
     """PostgreSQL: chunks written by two connections at once, each chunk still one transaction.
 
     One connection spends most of a chunk waiting for the server, the server most of it
     waiting for the next statement: two writers keep both busy (and both cores of a small
-    machine). What two writers could collide on is created first, in one transaction of its
-    own: the file's new customers and products. Each chunk then looks them up again in its
+    machine). What two writers could collide on, the file's new customers and products, the
+    caller has created already (write_parents). Each chunk looks them up again in its
     own transaction (following merges), as the sequential path does. Orders of different
     chunks are different orders; fact rows are upserted in (customer, key) order by both
     writers, so they wait for each other rather than deadlock.
     """
-    all_orders = pl.concat([c for c, _ in chunks])
-    all_lines = pl.concat([ln for _, ln in chunks])
-    with transaction.atomic():
-        writer.write_parents(all_orders, all_lines, summary)
-    writer.statistics.refresh()
-    todo: queue.Queue[tuple[pl.DataFrame, pl.DataFrame] | None] = queue.Queue()
+    todo: queue.Queue[tuple[pl.DataFrame, pl.DataFrame]] = queue.Queue()
     for item in chunks:
         todo.put(item)
     finished: queue.Queue[tuple[pl.DataFrame, ImportSummary | None, dict[str, int], BaseException | None]] = \
@@ -303,10 +303,9 @@ def _write_in_parallel(writer: _OrderWriter, workspace: Any, chunks: list[tuple[
         try:
             while not stop.is_set():
                 try:
-                    item = todo.get_nowait()
+                    chunk, lines = todo.get_nowait()
                 except queue.Empty:
                     return
-                chunk, lines = item  # type: ignore[misc]
                 own = _OrderWriter(workspace)
                 own.assume_new = writer.assume_new
                 counts = ImportSummary(kind="orders")
@@ -458,12 +457,15 @@ class _OrderWriter:
             s_lines=pl.col("s_lines").fill_null(""),
         )
 
-    # --- the parents of the whole file (parallel writing) -----------------------
-    def write_parents(self, orders: pl.DataFrame, lines: pl.DataFrame, summary: ImportSummary) -> None:
-        """Create the customers and products the orders need (they are looked up again per chunk)."""
+    def _check_workspace(self) -> None:
         if not bulk.fetch(f"SELECT 1 FROM {bulk.table(Workspace)} WHERE {bulk.quote('id')} = %s",  # noqa: S608
                           [self.workspace_id]):
             raise ImportFileError("the workspace no longer exists")
+
+    # --- the parents of the whole file (parallel writing) -----------------------
+    def write_parents(self, orders: pl.DataFrame, lines: pl.DataFrame, summary: ImportSummary) -> None:
+        """Create the customers and products the orders need (they are looked up again per chunk)."""
+        self._check_workspace()
         self._resolve_customers(orders["customer_id"].unique(maintain_order=True).to_list(), summary)
         self._resolve_products(lines["sku"].unique(maintain_order=True).to_list())
 
@@ -475,9 +477,7 @@ class _OrderWriter:
         self.customers.clear()
         self.products.clear()
         self.categories.clear()
-        if not bulk.fetch(f"SELECT 1 FROM {bulk.table(Workspace)} WHERE {bulk.quote('id')} = %s",  # noqa: S608
-                          [self.workspace_id]):
-            raise ImportFileError("the workspace no longer exists")
+        self._check_workspace()
         self._resolve_customers(orders["customer_id"].unique(maintain_order=True).to_list(), summary)
         self._resolve_products(lines["sku"].unique(maintain_order=True).to_list())
         chunk_customers = {key: self.customers[key] for key in orders["customer_id"].unique().to_list()}
